@@ -1,0 +1,195 @@
+// Package schema checks Arazzo documents against the official Arazzo 1.0
+// JSON Schema and validates workflow inputs against their JSON Schemas.
+//
+// The embedded schema is the published 2024-08-01 one, unchanged on disk.
+// Where it contradicts the specification's prose (checklist §18) the prose
+// wins; patchSpecSchema lists each correction made after loading it.
+package schema
+
+import (
+	_ "embed"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+	"gopkg.in/yaml.v3"
+
+	"github.com/arazzo-go/arazzo/engine/diag"
+	"github.com/arazzo-go/arazzo/engine/document"
+)
+
+//go:embed arazzo-1.0.schema.yaml
+var specSchemaYAML []byte
+
+const specSchemaURL = "https://spec.openapis.org/arazzo/1.0/schema/2024-08-01"
+
+// The compiled schema is immutable once built, so one copy serves every
+// goroutine; building it costs a few milliseconds, paid on first use.
+var compiled = sync.OnceValues(func() (*jsonschema.Schema, error) {
+	var n yaml.Node
+	if err := yaml.Unmarshal(specSchemaYAML, &n); err != nil {
+		return nil, err
+	}
+	raw, err := document.FromYAML(&n)
+	if err != nil {
+		return nil, err
+	}
+	patchSpecSchema(raw.(map[string]any))
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource(specSchemaURL, raw); err != nil {
+		return nil, err
+	}
+	return c.Compile(specSchemaURL)
+})
+
+// patchSpecSchema applies the prose-over-schema decisions of checklist §18.
+func patchSpecSchema(root map[string]any) {
+	defs := root["$defs"].(map[string]any)
+	def := func(name string) map[string]any { return defs[name].(map[string]any) }
+
+	// Criterion: `type` may be a plain string or a {type, version} object
+	// (the prose; the schema's anyOf wrongly rejects the object), the flat
+	// `version` field real documents use is tolerated, and `type: simple`
+	// needs no context (C2; the validator still requires one for the
+	// other types).
+	crit := def("criterion-object")
+	delete(crit, "anyOf")
+	delete(crit, "dependentRequired")
+	props := crit["properties"].(map[string]any)
+	props["type"] = map[string]any{"anyOf": []any{
+		map[string]any{"enum": []any{"simple", "regex", "jsonpath", "xpath"}},
+		map[string]any{"$ref": "#/$defs/criterion-expression-type-object"},
+	}}
+	props["version"] = map[string]any{"type": "string"}
+
+	// Payload replacement values are Any in the prose (B4).
+	def("payload-replacement-object")["properties"].(map[string]any)["value"] = true
+
+	// retry needs neither retryAfter nor a target (A6, as the maintained
+	// v1.0-dev schema says); goto still needs exactly one target.
+	fa := def("failure-action-object")
+	fa["allOf"] = []any{map[string]any{
+		"if":   map[string]any{"properties": map[string]any{"type": map[string]any{"const": "goto"}}},
+		"then": map[string]any{"oneOf": []any{map[string]any{"required": []any{"workflowId"}}, map[string]any{"required": []any{"stepId"}}}},
+	}}
+
+	// Extra fields on a Reusable Object MUST be ignored (K4); the parser
+	// warns about them instead.
+	delete(def("reusable-object"), "unevaluatedProperties")
+}
+
+var printer = message.NewPrinter(language.English)
+
+// ValidateDocument checks the document against the Arazzo schema and returns
+// one diagnostic per problem, placed at the offending field.
+func ValidateDocument(doc *document.Document) diag.List {
+	sch, err := compiled()
+	if err != nil {
+		return diag.List{{File: doc.File, Line: 1, Column: 1, Severity: diag.Error, Rule: "schema", Message: "internal: cannot compile the Arazzo schema: " + err.Error()}}
+	}
+	err = sch.Validate(doc.Raw)
+	if err == nil {
+		return nil
+	}
+	ve, ok := err.(*jsonschema.ValidationError)
+	if !ok {
+		return diag.List{{File: doc.File, Line: 1, Column: 1, Severity: diag.Error, Rule: "schema", Message: err.Error()}}
+	}
+	var out diag.List
+	seen := map[string]bool{}
+	for _, leaf := range leaves(ve) {
+		ptr := pointer(leaf.InstanceLocation)
+		msg := leaf.ErrorKind.LocalizedString(printer)
+		pos := doc.Index[ptr]
+		// Point at the offending key, not its parent object, when the
+		// error is about one named property.
+		switch k := leaf.ErrorKind.(type) {
+		case *kind.AdditionalProperties:
+			if len(k.Properties) > 0 {
+				if p, ok := doc.Index[ptr+"/"+escape(k.Properties[0])+"#key"]; ok {
+					pos = p
+				}
+				msg = fmt.Sprintf("unknown field %s", quoteAll(k.Properties))
+			}
+		case *kind.Required:
+			msg = fmt.Sprintf("missing required field %s", quoteAll(k.Missing))
+		case *kind.PropertyNames:
+			if p, ok := doc.Index[ptr+"/"+escape(k.Property)+"#key"]; ok {
+				pos = p
+			}
+		}
+		where := "at the document root"
+		if ptr != "" {
+			where = "at " + ptr
+		}
+		key := ptr + "\x00" + msg
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		out = append(out, diag.Diagnostic{
+			File: doc.File, Line: pos.Line, Column: pos.Col, Severity: diag.Error,
+			Rule: "schema", Message: msg + " (" + where + ")",
+		})
+	}
+	return out
+}
+
+// leaves flattens a validation error to its most specific causes. Under
+// oneOf/anyOf only the branch that got furthest into the instance is kept,
+// so that a bad Success Action is not also reported as a bad Reusable Object.
+func leaves(e *jsonschema.ValidationError) []*jsonschema.ValidationError {
+	if len(e.Causes) == 0 {
+		return []*jsonschema.ValidationError{e}
+	}
+	switch e.ErrorKind.(type) {
+	case *kind.OneOf, *kind.AnyOf:
+		var best []*jsonschema.ValidationError
+		bestDepth := -1
+		for _, c := range e.Causes {
+			l := leaves(c)
+			d := 0
+			for _, x := range l {
+				if len(x.InstanceLocation) > d {
+					d = len(x.InstanceLocation)
+				}
+			}
+			if d > bestDepth || (d == bestDepth && len(l) < len(best)) {
+				best, bestDepth = l, d
+			}
+		}
+		return best
+	}
+	var out []*jsonschema.ValidationError
+	for _, c := range e.Causes {
+		out = append(out, leaves(c)...)
+	}
+	return out
+}
+
+func pointer(loc []string) string {
+	var b strings.Builder
+	for _, t := range loc {
+		b.WriteByte('/')
+		b.WriteString(escape(t))
+	}
+	return b.String()
+}
+
+func escape(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
+}
+
+func quoteAll(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	sort.Strings(q)
+	return strings.Join(q, ", ")
+}

@@ -1,0 +1,433 @@
+package expr
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/PaesslerAG/gval"
+	pjsonpath "github.com/PaesslerAG/jsonpath"
+	"github.com/antchfx/xmlquery"
+	"github.com/antchfx/xpath"
+	rfcjsonpath "github.com/theory/jsonpath"
+)
+
+// Criterion kinds.
+const (
+	Simple   = "simple"
+	Regex    = "regex"
+	JSONPath = "jsonpath"
+	XPath    = "xpath"
+)
+
+// JSONPath dialects a criterion can end up using.
+const (
+	DialectRFC9535  = "rfc9535"
+	DialectGoessner = "goessner"
+)
+
+// CriterionSpec is a criterion as the document writes it.
+type CriterionSpec struct {
+	Context   string
+	Condition string
+	Type      string // "" means simple
+	Version   string
+}
+
+// Criterion is a compiled criterion, immutable and safe for concurrent use.
+type Criterion struct {
+	Spec    CriterionSpec
+	Kind    string
+	Dialect string // for jsonpath: which engine evaluates it
+
+	context *Expression
+	simple  *Condition
+	re      *regexp.Regexp
+	rfc     *rfcjsonpath.Path
+	gval    gval.Evaluable
+	xp      *xpath.Expr
+	// For jsonpath conditions that embed runtime expressions, the text is
+	// rebuilt and parsed at evaluation time.
+	jpParts []jpPart
+}
+
+type jpPart struct {
+	lit    string
+	expr   *Expression
+	quoted bool // a whole "..." string that is an expression: insert as a JSON literal
+}
+
+// Field names the field an Error belongs to.
+type FieldError struct {
+	Field string // "context" or "condition" or "type"
+	*Error
+}
+
+// goessner is the PaesslerAG JSONPath language with boolean operators, plus
+// `contains` (string contains, or array contains an equal element), as real
+// AWS workflows write it.
+var goessner = gval.NewLanguage(gval.Full(), pjsonpath.Language(),
+	gval.InfixOperator("contains", func(a, b any) (any, error) {
+		switch x := a.(type) {
+		case string:
+			s, ok := b.(string)
+			return ok && strings.Contains(x, s), nil
+		case []any:
+			for _, e := range x {
+				if Compare("==", e, true, b, true) {
+					return true, nil
+				}
+			}
+		}
+		return false, nil
+	}))
+
+// CompileCriterion compiles a criterion. It returns problems as
+// errors (the criterion cannot work) and warnings (accepted slips).
+func CompileCriterion(spec CriterionSpec) (*Criterion, []FieldError) {
+	c := &Criterion{Spec: spec, Kind: spec.Type}
+	if c.Kind == "" {
+		c.Kind = Simple
+	}
+	var errs []FieldError
+	add := func(field string, es ...*Error) {
+		for _, e := range es {
+			errs = append(errs, FieldError{Field: field, Error: e})
+		}
+	}
+	if spec.Context != "" {
+		e, err := parse(strings.TrimSpace(spec.Context))
+		if err != nil {
+			add("context", err)
+		} else {
+			c.context = e
+			add("context", e.Warnings...)
+		}
+	} else if c.Kind != Simple {
+		add("context", errAt(0, "a %s criterion needs a context (for example $response.body)", c.Kind))
+	}
+	switch c.Kind {
+	case Simple:
+		cond, err := parseCondition(spec.Condition)
+		if err != nil {
+			add("condition", err)
+			break
+		}
+		c.simple = cond
+		add("condition", cond.Warnings...)
+	case Regex:
+		re, err := regexp.Compile(spec.Condition)
+		if err != nil {
+			add("condition", errAt(0, "invalid regular expression (Go RE2 syntax): %v", err))
+			break
+		}
+		c.re = re
+	case JSONPath:
+		add("condition", c.compileJSONPath()...)
+	case XPath:
+		switch spec.Version {
+		case "", "xpath-10":
+		default:
+			add("type", errAt(0, "XPath version %s is unsupported: only XPath 1.0 (xpath-10) is implemented", spec.Version))
+			return c, errs
+		}
+		x, err := xpath.Compile(spec.Condition)
+		if err != nil {
+			add("condition", errAt(0, "invalid XPath 1.0 expression: %v", err))
+			break
+		}
+		c.xp = x
+	default:
+		add("type", errAt(0, "unknown criterion type %q (simple, regex, jsonpath or xpath)", spec.Type))
+	}
+	return c, errs
+}
+
+func (c *Criterion) compileJSONPath() []*Error {
+	cond := strings.TrimSpace(c.Spec.Condition)
+	parts, hasExpr, errs := splitJSONPathExprs(cond)
+	if len(errs) > 0 {
+		return errs
+	}
+	goessnerOnly := c.Spec.Version == "draft-goessner-dispatch-jsonpath-00"
+	if hasExpr {
+		c.jpParts = parts
+		c.Dialect = DialectGoessner
+		// Check that it parses with a placeholder for each expression.
+		var b strings.Builder
+		for _, p := range parts {
+			switch {
+			case p.expr == nil:
+				b.WriteString(p.lit)
+			case p.quoted:
+				b.WriteString(`"x"`)
+			default:
+				b.WriteString("x")
+			}
+		}
+		if _, err := goessner.NewEvaluable(toDoubleQuotes(b.String())); err != nil {
+			return []*Error{errAt(0, "invalid JSONPath condition: %v", err)}
+		}
+		return nil
+	}
+	if !goessnerOnly {
+		if p, err := rfcjsonpath.Parse(cond); err == nil {
+			c.rfc, c.Dialect = p, DialectRFC9535
+			return nil
+		}
+	}
+	ev, err := goessner.NewEvaluable(toDoubleQuotes(cond))
+	if err != nil {
+		return []*Error{errAt(0, "invalid JSONPath condition (neither an RFC 9535 query nor a JSONPath comparison): %v", err)}
+	}
+	c.gval, c.Dialect = ev, DialectGoessner
+	return nil
+}
+
+// splitJSONPathExprs finds runtime expressions inside a jsonpath condition:
+// a quoted string that is exactly an expression, and `{$...}` embeds.
+func splitJSONPathExprs(s string) ([]jpPart, bool, []*Error) {
+	var parts []jpPart
+	var has bool
+	var inStr byte
+	lit := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case inStr != 0 && c == inStr:
+			inStr = 0
+		case inStr == 0 && (c == '"' || c == '\''):
+			j := strings.IndexByte(s[i+1:], c)
+			if j < 0 {
+				return nil, false, []*Error{errAt(i, "unterminated string")}
+			}
+			inner := s[i+1 : i+1+j]
+			if !strings.HasPrefix(inner, "$") || !looksLikeExpression(inner) {
+				inStr = c // scan on: `{$...}` embeds inside are still found
+				continue
+			}
+			e, err := parse(inner)
+			if err != nil {
+				err.Offset += i + 1
+				return nil, false, []*Error{err}
+			}
+			parts = append(parts, jpPart{lit: s[lit:i]}, jpPart{expr: e, quoted: true})
+			lit, has = i+j+2, true
+			i += j + 1
+		case c == '{' && i+1 < len(s) && s[i+1] == '$':
+			j := strings.IndexByte(s[i:], '}')
+			if j < 0 {
+				return nil, false, []*Error{errAt(i, "unclosed {$ embed")}
+			}
+			e, err := parse(s[i+1 : i+j])
+			if err != nil {
+				err.Offset += i + 1
+				return nil, false, []*Error{err}
+			}
+			parts = append(parts, jpPart{lit: s[lit:i]}, jpPart{expr: e})
+			lit, has = i+j+1, true
+			i += j
+		}
+	}
+	parts = append(parts, jpPart{lit: s[lit:]})
+	return parts, has, nil
+}
+
+// toDoubleQuotes rewrites single-quoted strings as double-quoted ones, which
+// is all the PaesslerAG language accepts outside filters.
+func toDoubleQuotes(s string) string {
+	if !strings.Contains(s, "'") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '"':
+			j := strings.IndexByte(s[i+1:], '"')
+			if j < 0 {
+				b.WriteString(s[i:])
+				return b.String()
+			}
+			b.WriteString(s[i : i+j+2])
+			i += j + 1
+		case '\'':
+			j := strings.IndexByte(s[i+1:], '\'')
+			if j < 0 {
+				b.WriteString(s[i:])
+				return b.String()
+			}
+			q, _ := json.Marshal(s[i+1 : i+1+j])
+			b.Write(q)
+			i += j + 1
+		default:
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
+}
+
+// Expressions lists the runtime expressions the criterion reads.
+func (c *Criterion) Expressions() []*Expression {
+	var out []*Expression
+	if c.context != nil {
+		out = append(out, c.context)
+	}
+	if c.simple != nil {
+		out = append(out, c.simple.Expressions()...)
+	}
+	for _, p := range c.jpParts {
+		if p.expr != nil {
+			out = append(out, p.expr)
+		}
+	}
+	return out
+}
+
+// Eval evaluates the criterion. It never panics; any evaluation problem
+// makes the criterion fail and is returned for reporting.
+func (c *Criterion) Eval(ctx Context) (pass bool, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			pass, err = false, fmt.Errorf("%s criterion failed to evaluate: %v", c.Kind, r)
+		}
+	}()
+	var val any
+	var ok bool
+	if c.context != nil {
+		val, ok = c.context.Eval(ctx)
+	}
+	switch c.Kind {
+	case Simple:
+		if c.simple == nil {
+			return false, fmt.Errorf("invalid condition %q", c.Spec.Condition)
+		}
+		return c.simple.Eval(ctx), nil
+	case Regex:
+		if c.re == nil {
+			return false, fmt.Errorf("invalid regular expression %q", c.Spec.Condition)
+		}
+		if !ok || val == nil {
+			return false, fmt.Errorf("regex context %s is undefined", c.Spec.Context)
+		}
+		return c.re.MatchString(Text(val)), nil
+	case JSONPath:
+		if !ok {
+			return false, fmt.Errorf("jsonpath context %s is undefined", c.Spec.Context)
+		}
+		return c.evalJSONPath(ctx, val)
+	case XPath:
+		if c.xp == nil {
+			return false, fmt.Errorf("xpath criterion cannot run: %s", c.Spec.Condition)
+		}
+		if !ok {
+			return false, fmt.Errorf("xpath context %s is undefined", c.Spec.Context)
+		}
+		return evalXPath(c.xp, val)
+	}
+	return false, fmt.Errorf("unknown criterion type %q", c.Kind)
+}
+
+func (c *Criterion) evalJSONPath(ctx Context, val any) (bool, error) {
+	if s, isStr := val.(string); isStr {
+		// A body kept as text (a wrong content type) is still JSON often.
+		var v any
+		d := json.NewDecoder(strings.NewReader(s))
+		d.UseNumber()
+		if d.Decode(&v) == nil {
+			val = v
+		}
+	}
+	if c.rfc != nil {
+		return len(c.rfc.Select(val)) > 0, nil
+	}
+	ev := c.gval
+	if c.jpParts != nil {
+		var b strings.Builder
+		for _, p := range c.jpParts {
+			if p.expr == nil {
+				b.WriteString(p.lit)
+				continue
+			}
+			v, _ := p.expr.Eval(ctx)
+			if p.quoted {
+				q, _ := json.Marshal(Text(v))
+				b.Write(q)
+				continue
+			}
+			b.WriteString(Text(v))
+		}
+		var err error
+		if ev, err = goessner.NewEvaluable(toDoubleQuotes(b.String())); err != nil {
+			return false, fmt.Errorf("jsonpath condition after substitution: %v", err)
+		}
+	}
+	res, err := ev(context.Background(), floatNumbers(val))
+	if err != nil {
+		// PaesslerAG reports a missing key as an error: that is simply
+		// "nothing selected".
+		if strings.Contains(err.Error(), "unknown key") || strings.Contains(err.Error(), "out of bounds") {
+			return false, nil
+		}
+		return false, fmt.Errorf("jsonpath: %v", err)
+	}
+	switch r := res.(type) {
+	case bool:
+		return r, nil
+	case nil:
+		return false, nil
+	case []any:
+		// A query with a wildcard or filter: passes when it selected something.
+		return len(r) > 0, nil
+	}
+	return true, nil
+}
+
+// floatNumbers converts json.Number to float64 for the gval engine, whose
+// operators know Go numbers only.
+func floatNumbers(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		f, err := x.Float64()
+		if err != nil {
+			return x.String()
+		}
+		return f
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[k] = floatNumbers(e)
+		}
+		return m
+	case []any:
+		a := make([]any, len(x))
+		for i, e := range x {
+			a[i] = floatNumbers(e)
+		}
+		return a
+	}
+	return v
+}
+
+func evalXPath(x *xpath.Expr, val any) (bool, error) {
+	s, isStr := val.(string)
+	if !isStr {
+		return false, fmt.Errorf("xpath context is not XML text")
+	}
+	doc, err := xmlquery.Parse(strings.NewReader(s))
+	if err != nil {
+		return false, fmt.Errorf("xpath context is not well-formed XML: %v", err)
+	}
+	res := x.Evaluate(xmlquery.CreateXPathNavigator(doc))
+	switch r := res.(type) {
+	case bool:
+		return r, nil
+	case float64:
+		return r != 0 && r == r, nil
+	case string:
+		return r != "", nil
+	case *xpath.NodeIterator:
+		return r.MoveNext(), nil
+	}
+	return false, nil
+}

@@ -1,0 +1,21 @@
+module github.com/arazzo-go/arazzo
+
+go 1.26.8
+
+require (
+	github.com/PaesslerAG/gval v1.2.4
+	github.com/PaesslerAG/jsonpath v0.1.1
+	github.com/antchfx/xmlquery v1.5.2
+	github.com/antchfx/xpath v1.3.9
+	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
+	github.com/theory/jsonpath v0.12.3
+	golang.org/x/text v0.44.0
+	gopkg.in/yaml.v3 v3.0.1
+)
+
+require (
+	github.com/golang/groupcache v0.0.0-20210331224755-41bb18bfe9da // indirect
+	github.com/kr/text v0.2.0 // indirect
+	github.com/shopspring/decimal v1.3.1 // indirect
+	golang.org/x/net v0.33.0 // indirect
+)
