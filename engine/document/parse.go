@@ -88,6 +88,16 @@ func cleanYAMLError(err error) string {
 
 func posOf(n *yaml.Node) Pos { return Pos{Line: n.Line, Col: n.Column} }
 
+// contentPos is where a scalar's text starts: after the opening quote of a
+// quoted scalar, so an offset into the value maps to its exact column.
+func contentPos(n *yaml.Node) Pos {
+	p := posOf(n)
+	if n.Kind == yaml.ScalarNode && (n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle)) != 0 {
+		p.Col++
+	}
+	return p
+}
+
 func kindName(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
@@ -142,7 +152,7 @@ func (p *parser) fields(n *yaml.Node, into *Node) map[string]*yaml.Node {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], deref(n.Content[i+1])
 		out[k.Value] = v
-		into.FieldPos[k.Value] = posOf(v)
+		into.FieldPos[k.Value] = contentPos(v)
 		if strings.HasPrefix(k.Value, "x-") {
 			if into.Extensions == nil {
 				into.Extensions = map[string]any{}

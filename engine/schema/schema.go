@@ -118,6 +118,18 @@ func ValidateDocument(doc *document.Document) diag.List {
 			}
 		case *kind.Required:
 			msg = fmt.Sprintf("missing required field %s", quoteAll(k.Missing))
+		case *kind.OneOf:
+			if len(leaf.Causes) > 0 {
+				var names []string
+				for _, c := range leaf.Causes {
+					names = append(names, c.ErrorKind.(*kind.Required).Missing...)
+				}
+				msg = fmt.Sprintf("exactly one of %s is required", quoteAll(names))
+			} else if strings.Contains(leaf.SchemaURL, "step-object") {
+				msg = `give exactly one of "operationId", "operationPath" or "workflowId"`
+			} else if strings.Contains(leaf.SchemaURL, "action-object") {
+				msg = `give exactly one of "stepId" or "workflowId"`
+			}
 		case *kind.PropertyNames:
 			if p, ok := doc.Index[ptr+"/"+escape(k.Property)+"#key"]; ok {
 				pos = p
@@ -149,6 +161,10 @@ func leaves(e *jsonschema.ValidationError) []*jsonschema.ValidationError {
 	}
 	switch e.ErrorKind.(type) {
 	case *kind.OneOf, *kind.AnyOf:
+		// "one of these fields is required": report it as one error.
+		if allRequired(e.Causes) {
+			return []*jsonschema.ValidationError{e}
+		}
 		var best []*jsonschema.ValidationError
 		bestDepth := -1
 		for _, c := range e.Causes {
@@ -170,6 +186,15 @@ func leaves(e *jsonschema.ValidationError) []*jsonschema.ValidationError {
 		out = append(out, leaves(c)...)
 	}
 	return out
+}
+
+func allRequired(causes []*jsonschema.ValidationError) bool {
+	for _, c := range causes {
+		if _, ok := c.ErrorKind.(*kind.Required); !ok || len(c.Causes) > 0 {
+			return false
+		}
+	}
+	return len(causes) > 0
 }
 
 func pointer(loc []string) string {

@@ -1,0 +1,83 @@
+// Command arazzo validates and runs Arazzo 1.0.x workflow documents.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes shared by every command.
+const (
+	exitOK          = 0
+	exitFailed      = 1 // validation errors found, or the workflow failed
+	exitUsage       = 2 // bad command line, unreadable or invalid input
+	exitInterrupted = 130
+)
+
+// exitError carries an exit code through cobra.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return ""
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+func withCode(code int, err error) error { return &exitError{code: code, err: err} }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run executes the CLI and returns the exit code; main only wires the
+// process to it, so tests can call it directly.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	root := newRootCmd(stdin, stdout, stderr)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintln(stderr, "arazzo:", ee.err)
+		}
+		return ee.code
+	}
+	// Anything cobra itself rejects (unknown flag, wrong arguments).
+	fmt.Fprintln(stderr, "arazzo:", err)
+	fmt.Fprintln(stderr, "Run 'arazzo --help' for usage.")
+	return exitUsage
+}
+
+func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "arazzo",
+		Short: "Validate and run Arazzo workflow documents",
+		Long: `arazzo runs Arazzo 1.0.x workflow documents (the OpenAPI Initiative's format for
+multi-step API workflows) against the APIs their OpenAPI descriptions describe.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.AddCommand(newValidateCmd(), newVersionCmd())
+	return root
+}

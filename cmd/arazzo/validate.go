@@ -1,0 +1,73 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/arazzo-go/arazzo/engine"
+	"github.com/arazzo-go/arazzo/engine/diag"
+	"github.com/arazzo-go/arazzo/engine/source"
+)
+
+func newValidateCmd() *cobra.Command {
+	var format string
+	var allowRemote bool
+	cmd := &cobra.Command{
+		Use:   "validate FILE...",
+		Short: "Check Arazzo documents against the schema and the specification's rules",
+		Long: `validate checks each document against the official Arazzo 1.0 JSON Schema and
+the rules the schema cannot express (references, operations, expressions), and
+prints one line per finding: file:line:col: severity: message [rule].
+
+Exit status: 0 when there are no errors (warnings allowed), 1 when any file has
+errors, 2 for a usage error or an unreadable file.`,
+		Example: `  arazzo validate workflows/amazon-healthlake-export.arazzo.yaml
+  arazzo validate --format json workflows/*.yaml`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, files []string) error {
+			if format != "text" && format != "json" {
+				return withCode(exitUsage, fmt.Errorf("unknown --format %q (text or json)", format))
+			}
+			loader := &source.Loader{AllowRemote: allowRemote}
+			var all diag.List
+			unreadable := false
+			for _, f := range files {
+				if _, err := os.Stat(f); err != nil {
+					unreadable = true
+					all = append(all, diag.Diagnostic{File: f, Severity: diag.Error, Rule: "read", Message: err.Error()})
+					continue
+				}
+				_, diags := engine.LoadFile(cmd.Context(), f, loader)
+				all = append(all, diags...)
+			}
+			out := cmd.OutOrStdout()
+			if format == "json" {
+				if all == nil {
+					all = diag.List{}
+				}
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(all); err != nil {
+					return err
+				}
+			} else {
+				for _, d := range all {
+					fmt.Fprintln(out, d.String())
+				}
+			}
+			switch {
+			case unreadable:
+				return withCode(exitUsage, nil)
+			case all.HasErrors():
+				return withCode(exitFailed, nil)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	cmd.Flags().BoolVar(&allowRemote, "allow-remote", false, "load http(s) source descriptions")
+	return cmd
+}

@@ -1,0 +1,346 @@
+// Package source loads the documents an Arazzo description refers to
+// (OpenAPI 3.0/3.1 descriptions through kin-openapi, and nested Arazzo
+// documents) and indexes OpenAPI operations by operationId and by path and
+// method.
+//
+// Reading is policy-checked in one place (Loader.Read): local files
+// relative to the referring document, and http(s) URLs only when remote
+// loading is allowed, with a timeout and a size cap.
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"gopkg.in/yaml.v3"
+
+	"github.com/arazzo-go/arazzo/engine/document"
+)
+
+// Defaults for reading sources.
+const (
+	DefaultTimeout  = 30 * time.Second
+	DefaultMaxBytes = 64 << 20
+)
+
+// Loader reads and caches source documents. It is safe for concurrent use;
+// a document loaded once is shared by every description that names it.
+type Loader struct {
+	// AllowRemote permits http(s) sources. Off by default: a document from
+	// an untrusted author should not make the tool fetch arbitrary URLs.
+	AllowRemote bool
+	HTTPClient  *http.Client
+	Timeout     time.Duration
+	MaxBytes    int64
+
+	mu    sync.Mutex
+	cache map[string]*cached
+}
+
+type cached struct {
+	once sync.Once
+	src  *Source
+	err  error
+}
+
+// Source is one loaded source description.
+type Source struct {
+	Location string // absolute file path or URL
+	Type     string // "openapi" or "arazzo"
+	OpenAPI  *openapi3.T
+	Arazzo   *document.Document
+	// ArazzoDiags are the nested document's parse diagnostics.
+	ArazzoDiags []error
+
+	byID   map[string]*Operation
+	byPath map[string]*Operation
+	ops    []*Operation
+}
+
+// Operation is an OpenAPI operation with what a request needs to find it.
+type Operation struct {
+	Source   *Source
+	ID       string
+	Method   string // upper case
+	Path     string // the OpenAPI path key, e.g. /pets/{petId}
+	Op       *openapi3.Operation
+	PathItem *openapi3.PathItem
+}
+
+// Servers returns the servers that apply: the operation's, else the path
+// item's, else the document's.
+func (o *Operation) Servers() openapi3.Servers {
+	if o.Op.Servers != nil && len(*o.Op.Servers) > 0 {
+		return *o.Op.Servers
+	}
+	if len(o.PathItem.Servers) > 0 {
+		return o.PathItem.Servers
+	}
+	return o.Source.OpenAPI.Servers
+}
+
+// Parameter finds the OpenAPI parameter declared with name and location
+// (header names case-insensitive), at operation or path-item level.
+func (o *Operation) Parameter(name, in string) *openapi3.Parameter {
+	for _, list := range []openapi3.Parameters{o.Op.Parameters, o.PathItem.Parameters} {
+		for _, ref := range list {
+			p := ref.Value
+			if p == nil || p.In != in {
+				continue
+			}
+			if p.Name == name || (in == "header" && strings.EqualFold(p.Name, name)) {
+				return p
+			}
+		}
+	}
+	return nil
+}
+
+// ByID returns the operation with the given operationId.
+func (s *Source) ByID(id string) *Operation { return s.byID[id] }
+
+// ByPath returns the operation at an OpenAPI path key and method.
+func (s *Source) ByPath(path, method string) *Operation {
+	return s.byPath[strings.ToUpper(method)+" "+path]
+}
+
+// Operations lists every operation, in path then method order.
+func (s *Source) Operations() []*Operation { return s.ops }
+
+func (l *Loader) timeout() time.Duration {
+	if l.Timeout > 0 {
+		return l.Timeout
+	}
+	return DefaultTimeout
+}
+
+func (l *Loader) maxBytes() int64 {
+	if l.MaxBytes > 0 {
+		return l.MaxBytes
+	}
+	return DefaultMaxBytes
+}
+
+// Resolve turns a reference into an absolute location relative to base
+// (the referring document's location).
+func Resolve(base, ref string) (string, error) {
+	u, err := url.Parse(ref)
+	if err != nil {
+		return "", fmt.Errorf("invalid URL %q: %v", ref, err)
+	}
+	if u.Scheme == "http" || u.Scheme == "https" {
+		return u.String(), nil
+	}
+	if u.Scheme == "file" {
+		return filepath.Clean(u.Path), nil
+	}
+	if u.Scheme != "" {
+		return "", fmt.Errorf("unsupported URL scheme %q in %q", u.Scheme, ref)
+	}
+	if b, err := url.Parse(base); err == nil && (b.Scheme == "http" || b.Scheme == "https") {
+		return b.ResolveReference(u).String(), nil
+	}
+	p := ref
+	if unescaped, err := url.PathUnescape(u.Path); err == nil {
+		p = unescaped
+	}
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p), nil
+	}
+	return filepath.Clean(filepath.Join(filepath.Dir(base), p)), nil
+}
+
+// Read reads a location within the loader's policy.
+func (l *Loader) Read(ctx context.Context, location string) ([]byte, error) {
+	if strings.HasPrefix(location, "http://") || strings.HasPrefix(location, "https://") {
+		if !l.AllowRemote {
+			return nil, fmt.Errorf("remote source %s is not loaded: remote sources are off (allow them with --allow-remote)", location)
+		}
+		return l.fetch(ctx, location)
+	}
+	f, err := os.Open(location)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return readCapped(f, l.maxBytes(), location)
+}
+
+func (l *Loader) fetch(ctx context.Context, location string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, l.timeout())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, location, nil)
+	if err != nil {
+		return nil, err
+	}
+	client := l.HTTPClient
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return nil, fmt.Errorf("GET %s: %s", location, resp.Status)
+	}
+	return readCapped(resp.Body, l.maxBytes(), location)
+}
+
+func readCapped(r io.Reader, max int64, what string) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%s is larger than the %d-byte limit", what, max)
+	}
+	return b, nil
+}
+
+// Load reads, parses and indexes the source at location. typ is the
+// declared type ("openapi", "arazzo" or "" to sniff). Results are cached
+// by location.
+func (l *Loader) Load(ctx context.Context, location, typ string) (*Source, error) {
+	l.mu.Lock()
+	if l.cache == nil {
+		l.cache = map[string]*cached{}
+	}
+	c, ok := l.cache[location]
+	if !ok {
+		c = &cached{}
+		l.cache[location] = c
+	}
+	l.mu.Unlock()
+	c.once.Do(func() { c.src, c.err = l.load(ctx, location) })
+	if c.err != nil {
+		return nil, c.err
+	}
+	if typ != "" && typ != c.src.Type {
+		return nil, fmt.Errorf("%s is declared type %q but is an %s document", location, typ, c.src.Type)
+	}
+	return c.src, nil
+}
+
+func (l *Loader) load(ctx context.Context, location string) (*Source, error) {
+	data, err := l.Read(ctx, location)
+	if err != nil {
+		return nil, err
+	}
+	typ, err := sniff(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", location, err)
+	}
+	src := &Source{Location: location, Type: typ}
+	if typ == "arazzo" {
+		doc, diags := document.Parse(location, data)
+		if doc == nil {
+			return nil, fmt.Errorf("%s: %s", location, diags.Error())
+		}
+		src.Arazzo = doc
+		return src, nil
+	}
+	ld := openapi3.NewLoader()
+	ld.Context = ctx
+	ld.IsExternalRefsAllowed = true
+	// External $refs inside the description go through the same policy.
+	ld.ReadFromURIFunc = func(_ *openapi3.Loader, u *url.URL) ([]byte, error) {
+		loc := u.String()
+		if u.Scheme == "" || u.Scheme == "file" {
+			loc = filepath.Clean(u.Path)
+		}
+		return l.Read(ctx, loc)
+	}
+	var loc *url.URL
+	if strings.HasPrefix(location, "http") {
+		loc, _ = url.Parse(location)
+	} else {
+		loc = &url.URL{Path: location}
+	}
+	doc, err := loadOpenAPI(ld, data, loc)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a usable OpenAPI description: %v", location, err)
+	}
+	src.OpenAPI = doc
+	src.index()
+	return src, nil
+}
+
+// loadOpenAPI guards against panics inside the OpenAPI loader on hostile input.
+func loadOpenAPI(ld *openapi3.Loader, data []byte, loc *url.URL) (doc *openapi3.T, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("cannot load: %v", r)
+		}
+	}()
+	return ld.LoadFromDataWithPath(data, loc)
+}
+
+// sniff tells an OpenAPI description from an Arazzo document by its top-level key.
+func sniff(data []byte) (string, error) {
+	var top map[string]yaml.Node
+	if err := yaml.Unmarshal(data, &top); err != nil {
+		return "", errors.New("not a YAML or JSON object")
+	}
+	if _, ok := top["openapi"]; ok {
+		return "openapi", nil
+	}
+	if _, ok := top["arazzo"]; ok {
+		return "arazzo", nil
+	}
+	if _, ok := top["swagger"]; ok {
+		return "", errors.New("Swagger 2.0 is not supported: convert it to OpenAPI 3")
+	}
+	return "", errors.New("neither an OpenAPI description (no openapi field) nor an Arazzo document (no arazzo field)")
+}
+
+func (s *Source) index() {
+	s.byID, s.byPath = map[string]*Operation{}, map[string]*Operation{}
+	if s.OpenAPI.Paths == nil {
+		return
+	}
+	keys := s.OpenAPI.Paths.Keys()
+	sort.Strings(keys)
+	for _, path := range keys {
+		item := s.OpenAPI.Paths.Value(path)
+		if item == nil {
+			continue
+		}
+		ops := item.Operations()
+		methods := make([]string, 0, len(ops))
+		for m := range ops {
+			methods = append(methods, m)
+		}
+		sort.Strings(methods)
+		for _, m := range methods {
+			op := &Operation{Source: s, ID: ops[m].OperationID, Method: strings.ToUpper(m), Path: path, Op: ops[m], PathItem: item}
+			s.ops = append(s.ops, op)
+			s.byPath[op.Method+" "+path] = op
+			if op.ID != "" {
+				if _, dup := s.byID[op.ID]; !dup {
+					s.byID[op.ID] = op
+				}
+			}
+		}
+	}
+}
+
+// String names the operation for messages: `POST /pets (addPet)`.
+func (o *Operation) String() string {
+	if o.ID != "" {
+		return fmt.Sprintf("%s %s (%s)", o.Method, o.Path, o.ID)
+	}
+	return o.Method + " " + o.Path
+}
