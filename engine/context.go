@@ -1,0 +1,216 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/arazzo-go/arazzo/expr"
+)
+
+// frame is one running workflow: what its expressions can see. It keeps
+// only what later expressions can reference (each step's latest outputs,
+// the current exchange), so a long poll does not grow it.
+type frame struct {
+	run    *run
+	w      *Workflow
+	inputs map[string]any
+	steps  map[string]map[string]any // latest outputs of each step
+	visits map[*Step]int
+	// current is the exchange of the step being evaluated; last is the
+	// most recent one, which a parent step sees after a nested workflow.
+	current, last *exchange
+	// calleeOutputs is what $outputs means inside a workflowId step.
+	calleeOutputs map[string]any
+}
+
+// exchange is one request and its response.
+type exchange struct {
+	req        *builtRequest
+	status     int
+	hasStatus  bool
+	respHeader http.Header
+	respBody   []byte
+	parsed     any
+	hasParsed  bool
+}
+
+// parseBody decodes the response body by content type: JSON (numbers kept
+// exact) for JSON media types, text otherwise. It returns a notice when a
+// JSON content type carries something that is not JSON.
+func (ex *exchange) parseBody() string {
+	if len(ex.respBody) == 0 {
+		return ""
+	}
+	ct := ex.respHeader.Get("Content-Type")
+	if isJSONType(ct) || (ct == "" && json.Valid(ex.respBody)) {
+		d := json.NewDecoder(bytes.NewReader(ex.respBody))
+		d.UseNumber()
+		var v any
+		if err := d.Decode(&v); err == nil {
+			ex.parsed, ex.hasParsed = v, true
+			return ""
+		} else if isJSONType(ct) {
+			ex.parsed, ex.hasParsed = string(ex.respBody), true
+			return "the response says " + ct + " but its body is not valid JSON (" + err.Error() + "); it is kept as text"
+		}
+	}
+	ex.parsed, ex.hasParsed = string(ex.respBody), true
+	return ""
+}
+
+func (f *frame) evalOutputs(outs []Output) map[string]any {
+	m := make(map[string]any, len(outs))
+	for _, o := range outs {
+		if v, ok := o.Value.Eval(f); ok {
+			m[o.Name] = v
+		}
+	}
+	return m
+}
+
+// The expr.Context implementation.
+
+func (f *frame) URL() (string, bool) {
+	if f.current == nil || f.current.req == nil {
+		return "", false
+	}
+	return f.current.req.url, true
+}
+
+func (f *frame) Method() (string, bool) {
+	if f.current == nil || f.current.req == nil {
+		return "", false
+	}
+	return f.current.req.method, true
+}
+
+func (f *frame) StatusCode() (int, bool) {
+	if f.current == nil || !f.current.hasStatus {
+		return 0, false
+	}
+	return f.current.status, true
+}
+
+func (f *frame) Message(response bool) expr.Message {
+	if f.current == nil {
+		return nil
+	}
+	if response {
+		if !f.current.hasStatus {
+			return nil
+		}
+		return responseMessage{f.current}
+	}
+	if f.current.req == nil {
+		return nil
+	}
+	return requestMessage{f.current.req}
+}
+
+func (f *frame) Inputs() map[string]any { return f.inputs }
+
+func (f *frame) Outputs() map[string]any {
+	if f.calleeOutputs != nil {
+		return f.calleeOutputs
+	}
+	return f.run.wfOutputs[f.w.ID]
+}
+
+func (f *frame) StepOutputs(id string) (map[string]any, bool) {
+	m, ok := f.steps[id]
+	return m, ok
+}
+
+func (f *frame) WorkflowValues(id string, outputs bool) (map[string]any, bool) {
+	var m map[string]any
+	var ok bool
+	if outputs {
+		m, ok = f.run.wfOutputs[id]
+	} else {
+		m, ok = f.run.wfInputs[id]
+	}
+	return m, ok
+}
+
+// SourceDescription resolves `$sourceDescriptions.<name>.<ref>`: an
+// operationId or workflowId wins over the fields url, type and name.
+func (f *frame) SourceDescription(name, ref string) (any, bool) {
+	src := f.w.Plan.sources[name]
+	if src == nil {
+		return nil, false
+	}
+	if src.Source != nil && src.Source.OpenAPI != nil {
+		if op := src.Source.ByID(ref); op != nil {
+			return op.ID, true
+		}
+	}
+	if src.Plan != nil && src.Plan.Workflow(ref) != nil {
+		return ref, true
+	}
+	switch ref {
+	case "url":
+		return src.URL, true
+	case "type":
+		return src.Type, true
+	case "name":
+		return src.Name, true
+	}
+	return nil, false
+}
+
+func (f *frame) Component(kind, key string) (any, bool) {
+	comp := f.w.Plan.Doc.Components
+	if comp == nil {
+		return nil, false
+	}
+	switch kind {
+	case "parameters":
+		if p, ok := comp.Parameters[key]; ok {
+			return p.Value, true
+		}
+	case "inputs":
+		v, ok := comp.Inputs[key]
+		return v, ok
+	}
+	return nil, false
+}
+
+type requestMessage struct{ r *builtRequest }
+
+func (m requestMessage) Header(n string) (string, bool) {
+	for k, v := range m.r.header {
+		if strings.EqualFold(k, n) {
+			return strings.Join(v, ", "), true
+		}
+	}
+	return "", false
+}
+func (m requestMessage) Query(n string) (string, bool) { v, ok := m.r.query[n]; return v, ok }
+func (m requestMessage) Path(n string) (string, bool)  { v, ok := m.r.path[n]; return v, ok }
+func (m requestMessage) Body() (any, bool) {
+	if !m.r.hasBody {
+		return nil, false
+	}
+	return m.r.bodyValue, true
+}
+
+type responseMessage struct{ ex *exchange }
+
+// Header joins repeated headers with ", " (RFC 9110 list form).
+func (m responseMessage) Header(n string) (string, bool) {
+	v := m.ex.respHeader.Values(n)
+	if len(v) == 0 {
+		return "", false
+	}
+	return strings.Join(v, ", "), true
+}
+func (m responseMessage) Query(string) (string, bool) { return "", false }
+func (m responseMessage) Path(string) (string, bool)  { return "", false }
+func (m responseMessage) Body() (any, bool) {
+	if !m.ex.hasParsed {
+		return nil, false
+	}
+	return m.ex.parsed, true
+}

@@ -1,0 +1,520 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+
+	"github.com/antchfx/xmlquery"
+
+	"github.com/arazzo-go/arazzo/expr"
+)
+
+// builtRequest is a request ready to send, with what expressions can read
+// of it ($request.*, $url, $method).
+type builtRequest struct {
+	method      string
+	url         string
+	header      http.Header
+	query       map[string]string
+	path        map[string]string
+	body        []byte
+	bodyValue   any // the payload as a value, for $request.body
+	hasBody     bool
+	contentType string
+	notices     []string
+}
+
+// buildRequest evaluates a step's parameters and body against ctx and lays
+// out the HTTP request the operation describes.
+func (r *run) buildRequest(s *Step, ctx expr.Context) (*builtRequest, error) {
+	op := s.Operation
+	b := &builtRequest{method: op.Method, header: http.Header{}, query: map[string]string{}, path: map[string]string{}}
+	base, err := r.serverURL(s)
+	if err != nil {
+		return nil, err
+	}
+	// Public AWS descriptions key paths as "/#X-Amz-Target=Service.Op";
+	// the fragment only tells operations apart and is never sent.
+	p, _, _ := strings.Cut(op.Path, "#")
+	var query []string
+	var cookies []string
+	for _, prm := range s.Params {
+		v, ok := prm.Value.Eval(ctx)
+		if !ok {
+			b.notices = append(b.notices, fmt.Sprintf("parameter %s (%s) is undefined and is not sent", prm.Name, prm.In))
+			continue
+		}
+		style, explode := paramStyle(prm)
+		switch prm.In {
+		case "path":
+			text := serializePath(prm.Name, v, style, explode)
+			b.path[prm.Name] = expr.Text(v)
+			p = strings.ReplaceAll(p, "{"+prm.Name+"}", text)
+		case "query":
+			query = append(query, serializeQuery(prm.Name, v, style, explode)...)
+			b.query[prm.Name] = expr.Text(v)
+		case "header":
+			b.header.Set(prm.Name, serializeSimple(v, explode))
+			// Keep the author's spelling on the wire.
+			if canon := http.CanonicalHeaderKey(prm.Name); canon != prm.Name {
+				b.header[prm.Name] = b.header[canon]
+				delete(b.header, canon)
+			}
+		case "cookie":
+			cookies = append(cookies, prm.Name+"="+serializeSimple(v, explode))
+		}
+	}
+	if i := strings.IndexByte(p, '{'); i >= 0 {
+		if j := strings.IndexByte(p[i:], '}'); j > 0 {
+			return nil, fmt.Errorf("path parameter %s has no value (operation %s)", p[i+1:i+j], op)
+		}
+	}
+	if len(cookies) > 0 {
+		b.header.Set("Cookie", strings.Join(cookies, "; "))
+	}
+	u := strings.TrimSuffix(base, "/") + p
+	if len(query) > 0 {
+		sep := "?"
+		if strings.Contains(u, "?") {
+			sep = "&"
+		}
+		u += sep + strings.Join(query, "&")
+	}
+	b.url = u
+	if s.Body != nil {
+		if err := b.setBody(s.Body, ctx, r.protocolContentType(s)); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// serverURL picks the base URL: an override for the source, else the
+// operation's first server with its variables filled in.
+func (r *run) serverURL(s *Step) (string, error) {
+	src := s.Operation.Source
+	name := r.sourceName(s)
+	if o, ok := r.opts.Servers[name]; ok {
+		return o, nil
+	}
+	servers := s.Operation.Servers()
+	if len(servers) == 0 || servers[0] == nil || servers[0].URL == "" || strings.HasPrefix(servers[0].URL, "/") {
+		rel := ""
+		if len(servers) > 0 && servers[0] != nil {
+			rel = servers[0].URL
+		}
+		if strings.HasPrefix(src.Location, "http") {
+			base, _ := url.Parse(src.Location)
+			ref, _ := url.Parse(rel)
+			if base != nil && ref != nil {
+				return base.ResolveReference(ref).String(), nil
+			}
+		}
+		return "", fmt.Errorf("source %q has no absolute server URL: give one with --server %s=URL", name, name)
+	}
+	sv := servers[0]
+	u := sv.URL
+	for v, def := range sv.Variables {
+		val := def.Default
+		if o, ok := r.opts.ServerVariables[name][v]; ok {
+			val = o
+		} else if o, ok := r.opts.ServerVariables[""][v]; ok {
+			val = o
+		}
+		u = strings.ReplaceAll(u, "{"+v+"}", val)
+	}
+	return u, nil
+}
+
+// sourceName finds the name the document gives the step's source.
+func (r *run) sourceName(s *Step) string {
+	for name, ref := range s.Workflow.Plan.sources {
+		if ref.Source == s.Operation.Source {
+			return name
+		}
+	}
+	return ""
+}
+
+// protocolContentType is the Content-Type a source's declared wire protocol
+// requires (info.x-aws-protocol: awsJson1_0 or awsJson1_1), or "".
+func (r *run) protocolContentType(s *Step) string {
+	info := s.Operation.Source.OpenAPI.Info
+	if info == nil {
+		return ""
+	}
+	switch info.Extensions["x-aws-protocol"] {
+	case "awsJson1_0":
+		return "application/x-amz-json-1.0"
+	case "awsJson1_1":
+		return "application/x-amz-json-1.1"
+	}
+	return ""
+}
+
+func paramStyle(p *Param) (string, bool) {
+	style, explode := "", false
+	if p.Decl != nil {
+		style = p.Decl.Style
+		if p.Decl.Explode != nil {
+			explode = *p.Decl.Explode
+		} else {
+			explode = style == "" && (p.In == "query" || p.In == "cookie") || style == "form"
+		}
+	} else {
+		explode = p.In == "query" || p.In == "cookie"
+	}
+	if style == "" {
+		switch p.In {
+		case "query", "cookie":
+			style = "form"
+		default:
+			style = "simple"
+		}
+	}
+	return style, explode
+}
+
+// pairs lists an object's members in key order, as text.
+func pairs(m map[string]any) [][2]string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([][2]string, len(keys))
+	for i, k := range keys {
+		out[i] = [2]string{k, expr.Text(m[k])}
+	}
+	return out
+}
+
+func items(a []any) []string {
+	out := make([]string, len(a))
+	for i, e := range a {
+		out[i] = expr.Text(e)
+	}
+	return out
+}
+
+// serializeSimple is OpenAPI's simple style (headers, and path by default).
+func serializeSimple(v any, explode bool) string {
+	switch x := v.(type) {
+	case []any:
+		return strings.Join(items(x), ",")
+	case map[string]any:
+		var parts []string
+		for _, kv := range pairs(x) {
+			if explode {
+				parts = append(parts, kv[0]+"="+kv[1])
+			} else {
+				parts = append(parts, kv[0], kv[1])
+			}
+		}
+		return strings.Join(parts, ",")
+	}
+	return expr.Text(v)
+}
+
+func serializePath(name string, v any, style string, explode bool) string {
+	esc := func(s string) string { return url.PathEscape(s) }
+	switch style {
+	case "label":
+		sep := ","
+		if explode {
+			sep = "."
+		}
+		return "." + strings.Join(mapStrings(splitSimple(v, explode), esc), sep)
+	case "matrix":
+		switch x := v.(type) {
+		case []any:
+			if explode {
+				var parts []string
+				for _, it := range items(x) {
+					parts = append(parts, ";"+name+"="+esc(it))
+				}
+				return strings.Join(parts, "")
+			}
+			return ";" + name + "=" + strings.Join(mapStrings(items(x), esc), ",")
+		case map[string]any:
+			if explode {
+				var parts []string
+				for _, kv := range pairs(x) {
+					parts = append(parts, ";"+kv[0]+"="+esc(kv[1]))
+				}
+				return strings.Join(parts, "")
+			}
+		}
+		return ";" + name + "=" + strings.Join(mapStrings(splitSimple(v, false), esc), ",")
+	}
+	return strings.Join(mapStrings(splitSimple(v, explode), esc), ",")
+}
+
+// splitSimple breaks a value into the tokens simple style joins with commas.
+func splitSimple(v any, explode bool) []string {
+	switch x := v.(type) {
+	case []any:
+		return items(x)
+	case map[string]any:
+		var out []string
+		for _, kv := range pairs(x) {
+			if explode {
+				out = append(out, kv[0]+"="+kv[1])
+			} else {
+				out = append(out, kv[0], kv[1])
+			}
+		}
+		return out
+	}
+	return []string{expr.Text(v)}
+}
+
+func mapStrings(ss []string, f func(string) string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = f(s)
+	}
+	return out
+}
+
+// serializeQuery returns `name=value` pieces, already escaped.
+func serializeQuery(name string, v any, style string, explode bool) []string {
+	q := url.QueryEscape
+	switch x := v.(type) {
+	case []any:
+		its := items(x)
+		switch {
+		case style == "spaceDelimited" && !explode:
+			return []string{q(name) + "=" + strings.Join(mapStrings(its, q), "%20")}
+		case style == "pipeDelimited" && !explode:
+			return []string{q(name) + "=" + strings.Join(mapStrings(its, q), "|")}
+		case explode:
+			var out []string
+			for _, it := range its {
+				out = append(out, q(name)+"="+q(it))
+			}
+			return out
+		}
+		return []string{q(name) + "=" + strings.Join(mapStrings(its, q), ",")}
+	case map[string]any:
+		var out []string
+		switch {
+		case style == "deepObject":
+			for _, kv := range pairs(x) {
+				out = append(out, q(name+"["+kv[0]+"]")+"="+q(kv[1]))
+			}
+		case explode:
+			for _, kv := range pairs(x) {
+				out = append(out, q(kv[0])+"="+q(kv[1]))
+			}
+		default:
+			var parts []string
+			for _, kv := range pairs(x) {
+				parts = append(parts, q(kv[0]), q(kv[1]))
+			}
+			out = append(out, q(name)+"="+strings.Join(parts, ","))
+		}
+		return out
+	}
+	return []string{q(name) + "=" + q(expr.Text(v))}
+}
+
+// setBody evaluates the payload, applies replacements and serializes it by
+// content type. protocolCT, when set, is the Content-Type the source's wire
+// protocol requires; it wins over the document's.
+func (b *builtRequest) setBody(body *Body, ctx expr.Context, protocolCT string) error {
+	ct := body.ContentType
+	if ct == "" {
+		ct = "application/json"
+	}
+	var v any
+	if body.HasPayload && body.Payload != nil {
+		var ok bool
+		if v, ok = body.Payload.Eval(ctx); !ok {
+			b.notices = append(b.notices, "the request body is undefined and is not sent")
+			return nil
+		}
+	}
+	if len(body.Replacements) > 0 {
+		var err error
+		if v, err = applyReplacements(v, body.Replacements, ctx, ct); err != nil {
+			return err
+		}
+	}
+	data, err := encodeBody(v, ct, b)
+	if err != nil {
+		return err
+	}
+	b.body, b.bodyValue, b.hasBody = data, v, true
+	if b.contentType == "" {
+		b.contentType = ct
+	}
+	if protocolCT != "" && mediaType(b.contentType) != protocolCT {
+		b.notices = append(b.notices, fmt.Sprintf("Content-Type %s (the source's declared AWS JSON protocol) is sent instead of the workflow's %s", protocolCT, b.contentType))
+		b.contentType = protocolCT
+	}
+	b.header.Set("Content-Type", b.contentType)
+	return nil
+}
+
+func encodeBody(v any, ct string, b *builtRequest) ([]byte, error) {
+	switch x := v.(type) {
+	case string:
+		return []byte(x), nil
+	case []byte:
+		return x, nil
+	}
+	switch {
+	case isFormType(ct):
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("a form-urlencoded body needs an object or a string payload, got %T", v)
+		}
+		vals := url.Values{}
+		for _, kv := range pairs(m) {
+			vals.Add(kv[0], kv[1])
+		}
+		return []byte(vals.Encode()), nil
+	case isMultipartType(ct):
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("a multipart body needs an object payload, got %T", v)
+		}
+		var buf bytes.Buffer
+		w := multipart.NewWriter(&buf)
+		for _, kv := range pairs(m) {
+			if err := w.WriteField(kv[0], kv[1]); err != nil {
+				return nil, err
+			}
+		}
+		if err := w.Close(); err != nil {
+			return nil, err
+		}
+		b.contentType = w.FormDataContentType()
+		return buf.Bytes(), nil
+	case isXMLType(ct):
+		return nil, fmt.Errorf("an XML body needs a string payload (objects have no defined XML form)")
+	}
+	return marshalJSON(v)
+}
+
+func marshalJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// applyReplacements sets each target in the payload: JSON pointers for JSON
+// (a string payload is parsed first), XPath for XML.
+func applyReplacements(v any, reps []Replacement, ctx expr.Context, ct string) (any, error) {
+	if isXMLType(ct) {
+		s, _ := v.(string)
+		doc, err := xmlquery.Parse(strings.NewReader(s))
+		if err != nil {
+			return nil, fmt.Errorf("replacements: the XML payload does not parse: %v", err)
+		}
+		for _, rep := range reps {
+			val, ok := rep.Value.Eval(ctx)
+			if !ok {
+				continue
+			}
+			target := rep.Target
+			nodes, err := xmlquery.QueryAll(doc, target)
+			if err != nil {
+				return nil, fmt.Errorf("replacement target %q is not a valid XPath: %v", target, err)
+			}
+			if len(nodes) == 0 {
+				return nil, fmt.Errorf("replacement target %q matches nothing in the XML payload", target)
+			}
+			for _, n := range nodes {
+				n.FirstChild, n.LastChild = nil, nil
+				xmlquery.AddChild(n, &xmlquery.Node{Type: xmlquery.TextNode, Data: expr.Text(val)})
+			}
+		}
+		return doc.OutputXML(false), nil
+	}
+	if s, ok := v.(string); ok {
+		d := json.NewDecoder(strings.NewReader(s))
+		d.UseNumber()
+		if err := d.Decode(&v); err != nil {
+			return nil, fmt.Errorf("replacements: the payload is not JSON: %v", err)
+		}
+	}
+	v = deepCopy(v)
+	for _, rep := range reps {
+		val, ok := rep.Value.Eval(ctx)
+		if !ok {
+			continue
+		}
+		toks, perr := expr.SplitPointer(rep.Target)
+		if perr != nil {
+			return nil, fmt.Errorf("replacement target %q: %s", rep.Target, perr.Msg)
+		}
+		var err error
+		if v, err = setPointer(v, toks, val); err != nil {
+			return nil, fmt.Errorf("replacement target %q: %v", rep.Target, err)
+		}
+	}
+	return v, nil
+}
+
+func deepCopy(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[k] = deepCopy(e)
+		}
+		return m
+	case []any:
+		a := make([]any, len(x))
+		for i, e := range x {
+			a[i] = deepCopy(e)
+		}
+		return a
+	}
+	return v
+}
+
+// setPointer replaces or adds the member a pointer names; `-` appends to an
+// array; a missing parent is an error.
+func setPointer(root any, toks []string, val any) (any, error) {
+	if len(toks) == 0 {
+		return val, nil
+	}
+	parent, ok := expr.ResolvePointer(root, toks[:len(toks)-1])
+	if !ok {
+		return nil, fmt.Errorf("its parent does not exist in the payload")
+	}
+	last := toks[len(toks)-1]
+	switch p := parent.(type) {
+	case map[string]any:
+		p[last] = val
+	case []any:
+		if last == "-" {
+			grown := append(p, val)
+			if len(toks) == 1 {
+				return grown, nil
+			}
+			return setPointer(root, toks[:len(toks)-1], grown)
+		}
+		var i int
+		if _, err := fmt.Sscanf(last, "%d", &i); err != nil || i < 0 || i >= len(p) {
+			return nil, fmt.Errorf("index %q is out of range", last)
+		}
+		p[i] = val
+	default:
+		return nil, fmt.Errorf("its parent is not an object or array")
+	}
+	return root, nil
+}
