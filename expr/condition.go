@@ -99,7 +99,7 @@ func (c *Condition) Expressions() []*Expression {
 	return out
 }
 
-func (n litNode) eval(Context) (any, bool)    { return n.v, true }
+func (n litNode) eval(Context) (any, bool)      { return n.v, true }
 func (n exprNode) eval(ctx Context) (any, bool) { return n.e.Eval(ctx) }
 func (n notNode) eval(ctx Context) (any, bool) {
 	v, ok := n.x.eval(ctx)

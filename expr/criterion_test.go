@@ -190,7 +190,7 @@ func TestJSONPathWithEmbeddedExpressions(t *testing.T) {
 	ctx := jsonCtx(t, `{"F":[{"A":"arn1","Status":"ACTIVE"},{"A":"arn2","Status":"PENDING"}]}`)
 	ctx.steps["create"] = map[string]any{"arn": "arn1"}
 	for cond, want := range map[string]bool{
-		`$.F[?(@.A == "$steps.create.outputs.arn")].Status contains "ACTIVE"`: true,
+		`$.F[?(@.A == "$steps.create.outputs.arn")].Status contains "ACTIVE"`:    true,
 		`$.F[?(@.A == "{$steps.create.outputs.arn}")].Status contains "PENDING"`: false,
 	} {
 		c, errs := CompileCriterion(CriterionSpec{Context: "$response.body", Condition: cond, Type: JSONPath})

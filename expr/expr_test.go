@@ -97,12 +97,12 @@ func testContext(t testing.TB, body string) *fakeContext {
 			header: http.Header{"X-Rate-Limit": {"5"}, "Vary": {"Accept", "Origin"}},
 			body:   jsonValue(t, body), hasBod: true,
 		},
-		inputs:  map[string]any{"id": json.Number("5"), "name": `a"b`, "customer": map[string]any{"firstName": "Ann"}, "big": json.Number("9007199254740993"), "dotted.key": "exact"},
-		outputs: map[string]any{"token": "t0"},
-		steps:   map[string]map[string]any{"s": {"body": jsonValue(t, `{"items":[{"id":1},{"id":2}]}`), "a.b": "dotkey", "a": map[string]any{"b": "nested"}}},
-		wfOut:   map[string]map[string]any{"refresh": {"token": "new"}},
-		wfIn:    map[string]map[string]any{"refresh": {"user": "u"}},
-		sources: map[string]map[string]any{"api": {"url": "https://example.com/openapi.yaml"}},
+		inputs:     map[string]any{"id": json.Number("5"), "name": `a"b`, "customer": map[string]any{"firstName": "Ann"}, "big": json.Number("9007199254740993"), "dotted.key": "exact"},
+		outputs:    map[string]any{"token": "t0"},
+		steps:      map[string]map[string]any{"s": {"body": jsonValue(t, `{"items":[{"id":1},{"id":2}]}`), "a.b": "dotkey", "a": map[string]any{"b": "nested"}}},
+		wfOut:      map[string]map[string]any{"refresh": {"token": "new"}},
+		wfIn:       map[string]map[string]any{"refresh": {"user": "u"}},
+		sources:    map[string]map[string]any{"api": {"url": "https://example.com/openapi.yaml"}},
 		components: map[string]map[string]any{"parameters": {"page": json.Number("1")}},
 	}
 }
@@ -112,8 +112,8 @@ const sampleBody = `{"a/b":{"c~d":"escaped"},"a":{"b":"plain"},"arr":[10,20],"co
 func TestEvalExpressions(t *testing.T) {
 	ctx := testContext(t, sampleBody)
 	tests := []struct {
-		expr string
-		want any // nil with undefined=true means undefined
+		expr      string
+		want      any // nil with undefined=true means undefined
 		undefined bool
 	}{
 		{expr: "$url", want: "https://api.example.com/pets/42"},
