@@ -441,7 +441,15 @@ func applyReplacements(v any, reps []Replacement, ctx expr.Context, ct string) (
 				xmlquery.AddChild(n, &xmlquery.Node{Type: xmlquery.TextNode, Data: expr.Text(val)})
 			}
 		}
-		return doc.OutputXML(false), nil
+		out := doc.OutputXML(false)
+		// The XML library adds a declaration; keep the author's payload as
+		// it was when it had none.
+		if !strings.HasPrefix(strings.TrimSpace(s), "<?xml") && strings.HasPrefix(out, "<?xml") {
+			if i := strings.Index(out, "?>"); i >= 0 {
+				out = out[i+2:]
+			}
+		}
+		return out, nil
 	}
 	if s, ok := v.(string); ok {
 		d := json.NewDecoder(strings.NewReader(s))
