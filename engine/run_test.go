@@ -133,7 +133,7 @@ func testOptions(ts *testServer, sl *sleeps) *Options {
 
 func TestSequentialStepsOutputsAndTypes(t *testing.T) {
 	ts := newTestServer(t, map[string]func(http.ResponseWriter, *http.Request, int){
-		"POST /v1/items":                   jsonHandler(201, `{"id": 9007199254740993, "name": "first"}`),
+		"POST /v1/items":                 jsonHandler(201, `{"id": 9007199254740993, "name": "first"}`),
 		"GET /v1/items/9007199254740993": jsonHandler(200, `{"id": 9007199254740993, "tags": ["a","b"]}`),
 	})
 	plan := compileDoc(t, `
