@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -211,9 +212,12 @@ func (c *compiler) workflow(index int, w *Workflow) {
 	wd := w.Doc
 	if wd.Inputs != nil {
 		in, err := schema.CompileInputs(c.doc.File, c.doc.Raw, fmt.Sprintf("/workflows/%d/inputs", index))
-		if err != nil {
+		switch {
+		case err != nil && strings.Contains(err.Error(), "is not valid against metaschema"):
+			// The document schema check already points at the bad keyword.
+		case err != nil:
 			c.errorf(wd.At("inputs"), "inputs-schema", "the inputs schema does not compile: %v", oneLine(err))
-		} else {
+		default:
 			w.Inputs = in
 		}
 	}
@@ -238,7 +242,41 @@ func outputsOf(o *document.Outputs) []string {
 	return o.Names
 }
 
+var quotedEmbedRE = regexp.MustCompile(`"\{\$inputs\.([^}#"]+)\}"`)
+
+// inputType is the declared JSON type of a workflow input, or "".
+func (c *compiler) inputType(w *Workflow, name string) string {
+	if w == nil || w.Inputs == nil {
+		return ""
+	}
+	props, _ := w.Inputs.Properties()
+	p, _ := props[name].(map[string]any)
+	t, _ := p["type"].(string)
+	return t
+}
+
+// valueType is the JSON type a parameter value will have when it is known
+// before running: a literal's, or a whole $inputs expression's declared type.
+func (c *compiler) valueType(w *Workflow, raw any) string {
+	switch x := raw.(type) {
+	case map[string]any:
+		return "object"
+	case []any:
+		return "array"
+	case string:
+		if e, err := expr.Parse(strings.TrimSpace(x)); err == nil && e.Source == expr.SrcInputs && !e.HasPointer {
+			return c.inputType(w, e.Name)
+		}
+	}
+	return ""
+}
+
+var outputNameRE = regexp.MustCompile(`^[a-zA-Z0-9.\-_]+$`)
+
 func (c *compiler) output(o *document.Outputs, name string) Output {
+	if !outputNameRE.MatchString(name) {
+		c.errorf(o.At(name), "output-name", "output name %q may only contain letters, digits, '.', '-' and '_'", name)
+	}
 	t, errs := expr.ParseTemplate(o.Values[name])
 	for _, e := range errs {
 		c.exprDiag(o.At(name), e, "expression")
@@ -264,11 +302,14 @@ func (c *compiler) step(w *Workflow, s *Step) {
 	}
 	stepParams := c.parameters(sd.Parameters, s, "step")
 	s.Params = mergeParams(w.Parameters, stepParams, s.Callee != nil)
-	if s.Operation != nil && sd.RequestBody != nil {
+	if s.Callee == nil && sd.RequestBody != nil {
 		s.Body = c.body(sd.RequestBody, s)
 	}
 	for _, cr := range sd.SuccessCriteria {
 		s.Success = append(s.Success, c.criterion(cr))
+		if s.Callee != nil && strings.Contains(cr.Condition+cr.Context, "$statusCode") {
+			c.warnf(cr.At("condition"), "workflow-step-status", "step %q calls a workflow: $statusCode here is the status of that workflow's last HTTP call", s.ID)
+		}
 	}
 	s.OnSuccess = mergeActions(c.actions(w, sd.OnSuccess, false), w.SuccessActions)
 	s.OnFailure = mergeActions(c.actions(w, sd.OnFailure, true), w.FailureActions)
@@ -309,11 +350,11 @@ func (c *compiler) operationByID(sd *document.Step) *source.Operation {
 	openapiSources, missing := 0, false
 	for _, sdoc := range c.doc.SourceDescriptions {
 		ref := c.plan.sources[sdoc.Name]
-		if ref == nil || ref.Type == "arazzo" {
+		if ref != nil && (c.unavailable[sdoc.Name] || ref.Source == nil) {
+			missing = true
 			continue
 		}
-		if c.unavailable[sdoc.Name] || ref.Source == nil {
-			missing = true
+		if ref == nil || ref.Type == "arazzo" {
 			continue
 		}
 		openapiSources++
@@ -532,9 +573,9 @@ func (c *compiler) parameters(list []*document.ParameterRef, s *Step, level stri
 		if s != nil {
 			switch {
 			case s.Callee == nil && p.In == "" && (s.Operation != nil || s.Doc.OperationID != "" || s.Doc.OperationPath != ""):
-				c.errorf(at, "parameter-in", "parameter %q needs `in` (path, query, header or cookie) on a step that calls an operation", p.Name)
+				c.errorf(p.Pos, "parameter-in", "parameter %q needs `in` (path, query, header or cookie) on a step that calls an operation", p.Name)
 			case s.Callee != nil && p.In != "":
-				c.warnf(p.At("in"), "parameter-in", "parameter %q is an input of workflow %q; `in: %s` is ignored", p.Name, s.Doc.WorkflowID, p.In)
+				c.errorf(p.At("in"), "parameter-in", "parameter %q is an input of workflow %q: remove `in: %s` (parameters of a step that calls a workflow have no location)", p.Name, s.Doc.WorkflowID, p.In)
 			}
 		}
 		key := paramKey(p.Name, p.In)
@@ -557,6 +598,9 @@ func (c *compiler) parameters(list []*document.ParameterRef, s *Step, level stri
 			prm.Decl = s.Operation.Parameter(p.Name, p.In)
 			if prm.Decl == nil {
 				c.warnf(at, "parameter-undeclared", "operation %s does not declare %s parameter %q; it is sent anyway", s.Operation, p.In, p.Name)
+			}
+			if t := c.valueType(s.Workflow, raw); t == "object" && (prm.Decl == nil || prm.Decl.Style == "") {
+				c.warnf(valueAt, "parameter-object-value", "%s parameter %q gets an %s value; it is serialized with OpenAPI's default style for %s parameters (declare a style in the OpenAPI description to choose another)", p.In, p.Name, t, p.In)
 			}
 		}
 		out = append(out, prm)
@@ -616,6 +660,13 @@ func (c *compiler) body(rb *document.RequestBody, s *Step) *Body {
 			c.warnf(rb.Pos, "request-body-content-type", "requestBody has no contentType; %s from the operation is used", b.ContentType)
 		}
 	}
+	if text, ok := rb.Payload.(string); ok {
+		for _, m := range quotedEmbedRE.FindAllStringSubmatch(text, -1) {
+			if t := c.inputType(s.Workflow, m[1]); t == "object" || t == "array" {
+				c.warnf(rb.At("payload"), "embed-quoted-object", "%s embeds an %s inside quotes: it is inserted as compact JSON within the string, which is not valid JSON; drop the quotes", m[0], t)
+			}
+		}
+	}
 	if rb.HasPayload {
 		v, errs := expr.CompileValue(rb.Payload)
 		for _, e := range errs {
@@ -653,7 +704,7 @@ func (c *compiler) criterion(cr *document.Criterion) *Criterion {
 	for _, e := range errs {
 		pos := cr.At(e.Field)
 		rule := "criterion"
-		if e.Field == "context" {
+		if e.Field == "context" && cr.Context != "" {
 			rule = "expression"
 		}
 		if e.Field == "condition" && (ce.Kind == expr.Simple) {

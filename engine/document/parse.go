@@ -66,6 +66,8 @@ func DecodeYAML(data []byte) (root *yaml.Node, err error) {
 	return n.Content[0], nil
 }
 
+var yamlLinePrefixRE = regexp.MustCompile(`^line \d+(, column \d+)?: `)
+
 var yamlLineRE = regexp.MustCompile(`line (\d+)(?:, column (\d+))?`)
 
 func yamlErrorPos(err error) Pos {
@@ -83,6 +85,7 @@ func yamlErrorPos(err error) Pos {
 
 func cleanYAMLError(err error) string {
 	s := strings.TrimPrefix(err.Error(), "yaml: ")
+	s = yamlLinePrefixRE.ReplaceAllString(s, "")
 	return strings.ReplaceAll(s, "\n", "; ")
 }
 

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -34,7 +35,8 @@ func CompileInputs(docURL string, raw any, pointer string) (*Inputs, error) {
 	}
 	s, err := c.Compile(url + "#" + pointer)
 	if err != nil {
-		return nil, err
+		// Our internal URN means nothing to the author: show the pointer.
+		return nil, errors.New(strings.ReplaceAll(err.Error(), url, ""))
 	}
 	node, _ := lookup(raw, pointer)
 	return &Inputs{schema: s, resolved: resolveTop(raw, node, 0)}, nil

@@ -130,6 +130,16 @@ func ValidateDocument(doc *document.Document) diag.List {
 			} else if strings.Contains(leaf.SchemaURL, "action-object") {
 				msg = `give exactly one of "stepId" or "workflowId"`
 			}
+		case *kind.FalseSchema:
+			// unevaluatedProperties: false reports each unknown field as a
+			// false schema at the field itself.
+			if n := len(leaf.InstanceLocation); n > 0 {
+				field := leaf.InstanceLocation[n-1]
+				if p, ok := doc.Index[ptr+"#key"]; ok {
+					pos = p
+				}
+				msg = fmt.Sprintf("unknown field %q (only x- extensions may be added)", field)
+			}
 		case *kind.PropertyNames:
 			if p, ok := doc.Index[ptr+"/"+escape(k.Property)+"#key"]; ok {
 				pos = p
@@ -166,7 +176,7 @@ func leaves(e *jsonschema.ValidationError) []*jsonschema.ValidationError {
 			return []*jsonschema.ValidationError{e}
 		}
 		var best []*jsonschema.ValidationError
-		bestDepth := -1
+		bestDepth, bestReusable := -1, false
 		for _, c := range e.Causes {
 			l := leaves(c)
 			d := 0
@@ -175,7 +185,15 @@ func leaves(e *jsonschema.ValidationError) []*jsonschema.ValidationError {
 					d = len(x.InstanceLocation)
 				}
 			}
-			if d > bestDepth || (d == bestDepth && len(l) < len(best)) {
+			// On a tie, a Reusable Object branch loses: an object with a
+			// `reference` never fails that way, so the other branch is what
+			// the author meant.
+			reusable := false
+			for _, x := range l {
+				reusable = reusable || strings.Contains(x.SchemaURL, "reusable-object")
+			}
+			if d > bestDepth || (d == bestDepth && (len(l) < len(best) || bestReusable) && !(reusable && !bestReusable)) {
+				bestReusable = reusable
 				best, bestDepth = l, d
 			}
 		}
