@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"time"
@@ -22,6 +24,7 @@ const (
 	ActionTaken       EventKind = "action.taken"
 	Waiting           EventKind = "wait"
 	Notice            EventKind = "notice" // something worth a warning: an undefined parameter, a body that is not JSON
+	CallerRetry       EventKind = "caller.retry" // a Caller decorator retries a request (throttling, transient errors)
 )
 
 // Event is one thing the engine did. Which fields are set depends on Kind.
@@ -113,4 +116,42 @@ func redactHeader(h http.Header) http.Header {
 		out[k] = append([]string(nil), v...)
 	}
 	return out
+}
+
+type reporterKey struct{}
+
+// Report lets a Caller decorator add an event to the run that sent the
+// request (ctx is the request's context). The run fills in the workflow
+// and step. Outside a run it does nothing.
+func Report(ctx context.Context, e Event) {
+	if f, ok := ctx.Value(reporterKey{}).(func(Event)); ok {
+		f(e)
+	}
+}
+
+// ErrorSummary finds an error type and message in an error response, by
+// the conventions JSON APIs use: the X-Amzn-ErrorType header and the
+// __type/code fields (AWS, with any "namespace#" dropped), message/Message,
+// RFC 9457 title/detail, and OAuth's error/error_description.
+func ErrorSummary(h http.Header, body []byte) (code, msg string) {
+	var m map[string]any
+	_ = json.Unmarshal(body, &m)
+	first := func(keys ...string) string {
+		for _, k := range keys {
+			if v, ok := m[k].(string); ok && v != "" {
+				return v
+			}
+		}
+		return ""
+	}
+	code = h.Get("X-Amzn-ErrorType")
+	if code == "" {
+		code = first("__type", "code", "Code", "error", "title")
+	}
+	if i := strings.LastIndexByte(code, '#'); i >= 0 {
+		code = code[i+1:]
+	}
+	code, _, _ = strings.Cut(code, ":")
+	msg = first("message", "Message", "errorMessage", "error_description", "detail")
+	return code, msg
 }

@@ -63,6 +63,9 @@ type Options struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// Decorate wraps the caller for one source, once per run: the hook for
+	// signing (see package awssig), recording or rate limiting.
+	Decorate func(src *SourceRef, next Caller) Caller
 }
 
 // Result is what a run did.
@@ -182,6 +185,8 @@ type run struct {
 	wfInputs    map[string]map[string]any
 	wfOutputs   map[string]map[string]any
 	done        map[*Workflow]string // workflows completed in this run, with their status
+	callers     map[*SourceRef]Caller
+	noticed     map[string]bool
 	executions  int
 	stepResults []*StepResult
 	stepIndex   map[*Step]*StepResult
@@ -189,7 +194,7 @@ type run struct {
 
 func newRun(p *Plan, o *Options) *run {
 	r := &run{plan: p, wfInputs: map[string]map[string]any{}, wfOutputs: map[string]map[string]any{},
-		done: map[*Workflow]string{}, stepIndex: map[*Step]*StepResult{}}
+		done: map[*Workflow]string{}, stepIndex: map[*Step]*StepResult{}, noticed: map[string]bool{}}
 	if o != nil {
 		r.opts = *o
 	}
@@ -529,6 +534,7 @@ type stepOutcome struct {
 }
 
 func (o *stepOutcome) message() string {
+	var msg string
 	switch {
 	case o.prep != nil:
 		return o.prep.Error()
@@ -537,11 +543,22 @@ func (o *stepOutcome) message() string {
 	case o.callee != nil:
 		return "called workflow failed: " + o.callee.Error()
 	case o.failedOn != "":
-		return "success criterion not met: " + o.failedOn
-	case o.ex != nil && o.ex.hasStatus:
+		msg = "success criterion not met: " + o.failedOn
+	default:
+		msg = "step failed"
+	}
+	// An error response says why in its body: put that first.
+	if o.ex != nil && o.ex.hasStatus && o.ex.status >= 400 {
+		head := fmt.Sprintf("status %d", o.ex.status)
+		if code, text := ErrorSummary(o.ex.respHeader, o.ex.respBody); code != "" || text != "" {
+			head += " " + strings.TrimPrefix(code+": "+text, ": ")
+		}
+		return head + "; " + msg
+	}
+	if o.failedOn == "" && o.ex != nil && o.ex.hasStatus {
 		return fmt.Sprintf("unexpected status %d", o.ex.status)
 	}
-	return "step failed"
+	return msg
 }
 
 // execute runs one attempt of a step and records its outputs.
@@ -649,13 +666,24 @@ func (f *frame) callOperation(ctx context.Context, s *Step, attempt int) *stepOu
 		return &stepOutcome{prep: err}
 	}
 	for _, n := range br.notices {
-		r.emit(Event{Kind: Notice, WorkflowID: f.w.ID, StepID: s.ID, Attempt: attempt, Message: n})
+		// Once per step and run: a poll would otherwise repeat it each visit.
+		if key := s.ID + "\x00" + n; !r.noticed[key] {
+			r.noticed[key] = true
+			r.emit(Event{Kind: Notice, WorkflowID: f.w.ID, StepID: s.ID, Attempt: attempt, Message: n})
+		}
 	}
 	ex := &exchange{req: br}
 	var body io.Reader
 	if br.hasBody {
 		body = bytes.NewReader(br.body)
 	}
+	ctx = context.WithValue(ctx, reporterKey{}, func(e Event) {
+		e.WorkflowID, e.StepID = f.w.ID, s.ID
+		if e.Kind == "" {
+			e.Kind = Notice
+		}
+		r.emit(e)
+	})
 	req, err := http.NewRequestWithContext(ctx, br.method, br.url, body)
 	if err != nil {
 		return &stepOutcome{prep: fmt.Errorf("cannot build the request: %v", err), ex: ex}
@@ -666,7 +694,7 @@ func (f *frame) callOperation(ctx context.Context, s *Step, attempt int) *stepOu
 	r.emit(Event{Kind: RequestSent, WorkflowID: f.w.ID, StepID: s.ID, Attempt: attempt,
 		Request: &RequestInfo{Method: br.method, URL: br.url, Header: redactHeader(req.Header), Body: capBytes(br.body, eventBodyBytes)}})
 	start := r.opts.Now()
-	resp, err := r.opts.Caller.Do(req)
+	resp, err := r.callerFor(s).Do(req)
 	if err != nil {
 		return &stepOutcome{transport: fmt.Errorf("%s %s: %v", br.method, br.url, unwrapURLError(err)), ex: ex}
 	}
@@ -688,6 +716,23 @@ func (f *frame) callOperation(ctx context.Context, s *Step, attempt int) *stepOu
 		r.emit(Event{Kind: Notice, WorkflowID: f.w.ID, StepID: s.ID, Attempt: attempt, Message: msg})
 	}
 	return &stepOutcome{ex: ex}
+}
+
+// callerFor returns the step's source's caller, decorated once per run.
+func (r *run) callerFor(s *Step) Caller {
+	if r.opts.Decorate == nil {
+		return r.opts.Caller
+	}
+	ref := s.Workflow.Plan.sources[r.sourceName(s)]
+	if c, ok := r.callers[ref]; ok {
+		return c
+	}
+	if r.callers == nil {
+		r.callers = map[*SourceRef]Caller{}
+	}
+	c := r.opts.Decorate(ref, r.opts.Caller)
+	r.callers[ref] = c
+	return c
 }
 
 func capBytes(b []byte, n int) []byte {

@@ -28,6 +28,7 @@ type runFlags struct {
 	timeout      time.Duration
 	output       string
 	allowRemote  bool
+	aws          awsFlags
 }
 
 func newRunCmd() *cobra.Command {
@@ -59,6 +60,10 @@ line are invalid (nothing was sent); 130 interrupted.`,
 	f.DurationVar(&fl.timeout, "timeout", 0, "stop the run after this long (0: no limit)")
 	f.StringVar(&fl.output, "output", "text", "output format: text or json")
 	f.BoolVar(&fl.allowRemote, "allow-remote", false, "load http(s) source descriptions")
+	f.StringVar(&fl.aws.region, "region", "", "AWS region for signed sources (default: AWS_REGION, the profile, or the description's default)")
+	f.StringVar(&fl.aws.profile, "profile", "", "AWS shared-config profile for credentials (default: AWS_PROFILE or default)")
+	f.IntVar(&fl.aws.maxAttempts, "aws-max-attempts", 3, "attempts for throttled or transient AWS errors, with the SDK's standard backoff (1: no retries)")
+	f.StringVar(&fl.aws.emulate, "emulate", "", "send AWS calls to a built-in emulator instead (healthlake); no AWS account needed")
 	return cmd
 }
 
@@ -103,6 +108,14 @@ func runWorkflow(cmd *cobra.Command, file string, fl *runFlags) error {
 		return withCode(exitUsage, err)
 	}
 	inputs, err := readInputs(cmd.InOrStdin(), fl, wf)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	if fl.aws.emulate != "" && fl.pollInterval == "" {
+		opts.PollInterval = time.Second // the emulator's jobs move on every poll
+	}
+	stopAWS, err := configureAWS(ctx, plan, opts, &fl.aws, func(msg string) { fmt.Fprintln(stderr, msg) })
+	defer stopAWS()
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
@@ -258,6 +271,8 @@ func (l *textLog) OnEvent(e engine.Event) {
 		fmt.Fprintf(l.w, "  waiting %s before %s (%s)\n", e.Wait, e.StepID, e.Message)
 	case engine.Notice:
 		fmt.Fprintf(l.w, "  %s note: %s\n", stepLabel(e), e.Message)
+	case engine.CallerRetry:
+		fmt.Fprintf(l.w, "  %s %s\n", stepLabel(e), e.Message)
 	case engine.WorkflowFinished:
 		fmt.Fprintf(l.w, "workflow %s %s\n", e.WorkflowID, e.Status)
 	}

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/arazzo-go/arazzo/openapi/healthlake"
+)
+
+func newEmulateCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "emulate",
+		Short: "Serve a local emulator of an AWS API",
+	}
+	var addr, region, finalStatus string
+	var polls, throttle int
+	hl := &cobra.Command{
+		Use:   "healthlake",
+		Short: "Serve the Amazon HealthLake emulator",
+		Long: `healthlake serves an emulator of the Amazon HealthLake API (AWS JSON 1.0 on POST /,
+selected by X-Amz-Target) that verifies SigV4 signatures made with its test
+credentials, and prints the data store id and the credentials to use.`,
+		Example: `  arazzo emulate healthlake --addr 127.0.0.1:8089
+  AWS_ACCESS_KEY_ID=` + healthlake.TestAccessKeyID + ` AWS_SECRET_ACCESS_KEY=... \
+    arazzo run workflows/amazon-healthlake-export.arazzo.yaml --server healthlakeApi=http://127.0.0.1:8089 ...`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			emu := healthlake.NewVerifying(healthlake.Config{Region: region, PollsToComplete: polls, FinalStatus: finalStatus, ThrottleLimit: throttle})
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return withCode(exitUsage, err)
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "HealthLake emulator listening on http://%s\n", ln.Addr())
+			fmt.Fprintf(out, "  region:                %s\n", emu.Region())
+			fmt.Fprintf(out, "  data store id:         %s\n", emu.DatastoreID())
+			fmt.Fprintf(out, "  AWS_ACCESS_KEY_ID:     %s\n", healthlake.TestAccessKeyID)
+			fmt.Fprintf(out, "  AWS_SECRET_ACCESS_KEY: %s\n", healthlake.TestSecretAccessKey)
+			srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
+			go func() {
+				<-cmd.Context().Done()
+				srv.Close()
+			}()
+			if err := srv.Serve(ln); err != http.ErrServerClosed {
+				return err
+			}
+			return nil
+		},
+	}
+	hl.Flags().StringVar(&addr, "addr", "127.0.0.1:8089", "address to listen on")
+	hl.Flags().StringVar(&region, "region", "us-east-1", "region the emulator signs for")
+	hl.Flags().IntVar(&polls, "polls", 3, "DescribeFHIRExportJob calls a job takes to finish")
+	hl.Flags().StringVar(&finalStatus, "final-status", "COMPLETED", "how export jobs end: COMPLETED, FAILED or COMPLETED_WITH_ERRORS")
+	hl.Flags().IntVar(&throttle, "throttle", 0, "answer ThrottlingException beyond this many requests a second (0: never)")
+	cmd.AddCommand(hl)
+	return cmd
+}

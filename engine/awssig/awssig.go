@@ -1,0 +1,207 @@
+// Package awssig signs requests to sources whose OpenAPI descriptions say
+// they are AWS APIs, as a decorator of the engine's Caller.
+//
+// Nothing here knows a particular service: the signing name, the region and
+// the wire protocol come from the description (a security scheme marked
+// `x-amazon-apigateway-authtype: awsSigv4`, `info.x-aws-signingName`,
+// `info.x-aws-protocol`, an `*.amazonaws.com` server), and credentials from
+// the AWS SDK's default chain.
+package awssig
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/smithy-go"
+
+	"github.com/arazzo-go/arazzo/engine"
+	"github.com/arazzo-go/arazzo/engine/source"
+)
+
+// Scheme is what a description says about signing its requests.
+type Scheme struct {
+	SigningName string
+	// RegionVariable is the server variable that holds the region, if any.
+	RegionVariable string
+	DefaultRegion  string
+}
+
+// Detect reports whether a source is signed with SigV4 and how.
+func Detect(src *source.Source) (Scheme, bool) {
+	if src == nil || src.OpenAPI == nil {
+		return Scheme{}, false
+	}
+	doc := src.OpenAPI
+	signed := false
+	if doc.Components != nil {
+		for _, ref := range doc.Components.SecuritySchemes {
+			if ref != nil && ref.Value != nil && ref.Value.Extensions["x-amazon-apigateway-authtype"] == "awsSigv4" {
+				signed = true
+			}
+		}
+	}
+	var sc Scheme
+	if doc.Info != nil {
+		sc.SigningName, _ = doc.Info.Extensions["x-aws-signingName"].(string)
+	}
+	if len(doc.Servers) > 0 && doc.Servers[0] != nil {
+		sv := doc.Servers[0]
+		if u, err := url.Parse(sv.URL); err == nil && strings.HasSuffix(u.Hostname(), ".amazonaws.com") {
+			signed = true
+			if sc.SigningName == "" {
+				sc.SigningName, _, _ = strings.Cut(u.Hostname(), ".")
+			}
+		}
+		if v, ok := sv.Variables["region"]; ok {
+			sc.RegionVariable, sc.DefaultRegion = "region", v.Default
+		}
+	}
+	if !signed || sc.SigningName == "" {
+		return Scheme{}, false
+	}
+	return sc, true
+}
+
+// Signer is a Caller that signs each request with SigV4 (a fresh signature
+// on every attempt, over the exact body bytes sent) and retries throttling
+// and transient errors with the AWS SDK's standard retryer.
+type Signer struct {
+	Credentials aws.CredentialsProvider
+	Region      string
+	Service     string
+	Next        engine.Caller
+	// MaxAttempts for throttling and transient errors; 1 turns retries off.
+	MaxAttempts int
+	// Sleep waits between attempts; default a timer that honours the context.
+	Sleep func(ctx context.Context, d time.Duration) error
+	Now   func() time.Time
+}
+
+// Do signs and sends the request.
+func (s *Signer) Do(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	var body []byte
+	if req.Body != nil {
+		var err error
+		body, err = io.ReadAll(req.Body)
+		req.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	sum := sha256.Sum256(body)
+	hash := hex.EncodeToString(sum[:])
+	attempts := s.MaxAttempts
+	if attempts <= 0 {
+		attempts = retry.DefaultMaxAttempts
+	}
+	retryer := retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = attempts })
+	now, sleep := s.Now, s.Sleep
+	if now == nil {
+		now = time.Now
+	}
+	if sleep == nil {
+		sleep = sleepCtx
+	}
+	for attempt := 1; ; attempt++ {
+		r := req.Clone(ctx)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
+		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+		for _, h := range []string{"Authorization", "X-Amz-Date", "X-Amz-Security-Token"} {
+			r.Header.Del(h)
+		}
+		creds, err := s.Credentials.Retrieve(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("cannot get AWS credentials: %w", err)
+		}
+		if err := v4.NewSigner().SignHTTP(ctx, creds, r, hash, s.Service, s.Region, now()); err != nil {
+			return nil, fmt.Errorf("cannot sign the request: %w", err)
+		}
+		resp, err := s.Next.Do(r)
+		var opErr error = err
+		if err == nil && resp.StatusCode >= 300 {
+			apiErr := ReadError(resp)
+			opErr = apiErr
+		}
+		if opErr == nil || attempt >= attempts || !retryer.IsErrorRetryable(opErr) {
+			return resp, err
+		}
+		delay, derr := retryer.RetryDelay(attempt, opErr)
+		if derr != nil {
+			return resp, err
+		}
+		if resp != nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		engine.Report(ctx, engine.Event{Kind: engine.CallerRetry, Attempt: attempt + 1, Wait: delay,
+			Message: fmt.Sprintf("AWS %s; retrying (attempt %d of %d) in %s", opErr, attempt+1, attempts, delay.Round(time.Millisecond))})
+		if err := sleep(ctx, delay); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// APIError is an AWS JSON protocol error response. It satisfies the
+// interfaces the SDK's retryer classifies errors by.
+type APIError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *APIError) Error() string {
+	if e.Message == "" {
+		return e.Code
+	}
+	return e.Code + ": " + e.Message
+}
+
+// ErrorCode is the AWS error type, e.g. ThrottlingException.
+func (e *APIError) ErrorCode() string    { return e.Code }
+func (e *APIError) ErrorMessage() string { return e.Message }
+func (e *APIError) HTTPStatusCode() int  { return e.Status }
+
+// ErrorFault says whose fault the error is.
+func (e *APIError) ErrorFault() smithy.ErrorFault {
+	if e.Status >= 500 {
+		return smithy.FaultServer
+	}
+	return smithy.FaultClient
+}
+
+// ReadError reads an AWS error from a response without consuming it: the
+// body is put back for the engine to read.
+func ReadError(resp *http.Response) *APIError {
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(data))
+	code, msg := engine.ErrorSummary(resp.Header, data)
+	if code == "" {
+		code = http.StatusText(resp.StatusCode)
+	}
+	return &APIError{Status: resp.StatusCode, Code: code, Message: msg}
+}
