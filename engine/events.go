@@ -23,7 +23,7 @@ const (
 	CriterionEvaluted EventKind = "criterion.evaluated"
 	ActionTaken       EventKind = "action.taken"
 	Waiting           EventKind = "wait"
-	Notice            EventKind = "notice" // something worth a warning: an undefined parameter, a body that is not JSON
+	Notice            EventKind = "notice"       // something worth a warning: an undefined parameter, a body that is not JSON
 	CallerRetry       EventKind = "caller.retry" // a Caller decorator retries a request (throttling, transient errors)
 )
 

@@ -90,11 +90,11 @@ type datastore struct {
 
 type job struct {
 	id, datastoreID, name, roleArn string
-	outputConfig, inputConfig       any
-	submitted                       time.Time
-	polls                           int
-	final                           string
-	export                          bool
+	outputConfig, inputConfig      any
+	submitted                      time.Time
+	polls                          int
+	final                          string
+	export                         bool
 }
 
 // New returns an emulator with one ACTIVE data store, whose id
