@@ -120,6 +120,12 @@ func redactHeader(h http.Header) http.Header {
 
 type reporterKey struct{}
 
+// WithReporter returns a context whose Report calls go to f. The engine
+// sets it on every request; tests of decorators use it directly.
+func WithReporter(ctx context.Context, f func(Event)) context.Context {
+	return context.WithValue(ctx, reporterKey{}, f)
+}
+
 // Report lets a Caller decorator add an event to the run that sent the
 // request (ctx is the request's context). The run fills in the workflow
 // and step. Outside a run it does nothing.

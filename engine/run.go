@@ -677,7 +677,7 @@ func (f *frame) callOperation(ctx context.Context, s *Step, attempt int) *stepOu
 	if br.hasBody {
 		body = bytes.NewReader(br.body)
 	}
-	ctx = context.WithValue(ctx, reporterKey{}, func(e Event) {
+	ctx = WithReporter(ctx, func(e Event) {
 		e.WorkflowID, e.StepID = f.w.ID, s.ID
 		if e.Kind == "" {
 			e.Kind = Notice

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/arazzo-go/arazzo/openapi/healthlake"
 )
 
 // The CLI is tested as users run it: the built binary, its stdout, stderr
@@ -287,6 +289,81 @@ func TestVersionAndHelp(t *testing.T) {
 	for _, c := range []string{"run", "validate"} {
 		if r := runCLI(t, "", c, "--help"); r.code != 0 || !strings.Contains(r.stdout, "Examples:") {
 			t.Fatalf("%s --help has examples: %q", c, r.stdout)
+		}
+	}
+}
+
+func awsEnv(t *testing.T, ak, sk, token string) []string {
+	dir := t.TempDir()
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
+		"AWS_CONFIG_FILE=" + filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "none"),
+		"AWS_EC2_METADATA_DISABLED=true", "AWS_REGION=us-east-1",
+		"AWS_ACCESS_KEY_ID=" + ak, "AWS_SECRET_ACCESS_KEY=" + sk}
+	if token != "" {
+		env = append(env, "AWS_SESSION_TOKEN="+token)
+	}
+	return env
+}
+
+func runCLIEnv(t *testing.T, env []string, args ...string) cliResult {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = env
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return cliResult{out.String(), errb.String(), code}
+}
+
+const seedDoc = "../../workflows/amazon-healthlake-export.arazzo.yaml"
+const seedInputs = "../../examples/healthlake-export.inputs.json"
+
+// The README's first command: the seed against the in-process emulator.
+func TestMainCommandRunsTheSeedOnTheEmulator(t *testing.T) {
+	r := runCLIEnv(t, awsEnv(t, "", "", ""), "run", seedDoc, "--emulate", "healthlake", "--inputs", seedInputs, "--poll-interval", "0")
+	if r.code != 0 || !strings.Contains(r.stdout, `jobStatus: "COMPLETED"`) || !strings.Contains(r.stdout, "pollExportJob #2") {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestWrongCredentialsExit1WithTheAWSError(t *testing.T) {
+	srv := httptest.NewServer(healthlake.NewVerifying(healthlake.Config{}))
+	defer srv.Close()
+	r := runCLIEnv(t, awsEnv(t, "AKIAWRONGWRONGWRONG0", "wrong", ""), "run", seedDoc, "--inputs", seedInputs, "--server", "healthlakeApi="+srv.URL)
+	if r.code != 1 || !strings.Contains(r.stderr, "step startExportJob (attempt 1), status 403") || !strings.Contains(r.stderr, "UnrecognizedClientException") {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// No credential, signature or session token may appear in any output.
+func TestCanarySecretsNeverAppear(t *testing.T) {
+	const ak, secret, token = "ASIACANARY0000000001", "CANARY-SECRET-8f3a9c2e", "CANARY-TOKEN-71d0b4e6"
+	srv := httptest.NewServer(healthlake.NewVerifying(healthlake.Config{Credentials: map[string]healthlake.Credential{ak: {Secret: secret, SessionToken: token}}}))
+	defer srv.Close()
+	good := awsEnv(t, ak, secret, token)
+	bad := awsEnv(t, ak, secret+"x", token)
+	var outputs []string
+	for _, env := range [][]string{good, bad} {
+		for _, format := range []string{"text", "json"} {
+			r := runCLIEnv(t, env, "run", seedDoc, "--inputs", seedInputs, "--server", "healthlakeApi="+srv.URL, "--poll-interval", "0", "--output", format)
+			outputs = append(outputs, r.stdout, r.stderr)
+		}
+	}
+	if !strings.Contains(outputs[0], "COMPLETED") || !strings.Contains(outputs[5], "InvalidSignatureException") {
+		t.Fatalf("the runs did not go as planned:\n%s\n%s", outputs[0], outputs[5])
+	}
+	for _, o := range outputs {
+		for _, canary := range []string{secret, token, "Signature=", "AWS4-HMAC-SHA256"} {
+			if strings.Contains(o, canary) {
+				t.Fatalf("%q leaked:\n%s", canary, o)
+			}
 		}
 	}
 }

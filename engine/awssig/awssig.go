@@ -205,3 +205,65 @@ func ReadError(resp *http.Response) *APIError {
 	}
 	return &APIError{Status: resp.StatusCode, Code: code, Message: msg}
 }
+
+// Config is how to sign a plan's AWS sources.
+type Config struct {
+	Credentials aws.CredentialsProvider // wrapped in a cache by Apply
+	// Region overrides the description's default region.
+	Region      string
+	MaxAttempts int
+	Sleep       func(ctx context.Context, d time.Duration) error
+}
+
+// Sources finds the plan's sources that are signed with SigV4, by name.
+func Sources(plan *engine.Plan) map[string]Scheme {
+	out := map[string]Scheme{}
+	for _, sd := range plan.Doc.SourceDescriptions {
+		if ref := plan.Source(sd.Name); ref != nil {
+			if sc, ok := Detect(ref.Source); ok {
+				out[sd.Name] = sc
+			}
+		}
+	}
+	return out
+}
+
+// Apply makes runs with opts sign the plan's AWS sources: it fills each
+// one's region server variable and installs a Decorate hook that wraps
+// their caller in a Signer. Other sources are left alone.
+func Apply(plan *engine.Plan, opts *engine.Options, cfg Config) map[string]Scheme {
+	schemes := Sources(plan)
+	if len(schemes) == 0 {
+		return schemes
+	}
+	if opts.ServerVariables == nil {
+		opts.ServerVariables = map[string]map[string]string{}
+	}
+	regions := map[string]string{}
+	for name, sc := range schemes {
+		r := cfg.Region
+		if r == "" {
+			r = sc.DefaultRegion
+		}
+		regions[name] = r
+		if sc.RegionVariable != "" {
+			opts.ServerVariables[name] = map[string]string{sc.RegionVariable: r}
+		}
+	}
+	creds := cfg.Credentials
+	if _, cached := creds.(*aws.CredentialsCache); !cached {
+		creds = aws.NewCredentialsCache(creds)
+	}
+	prev := opts.Decorate
+	opts.Decorate = func(ref *engine.SourceRef, next engine.Caller) engine.Caller {
+		if prev != nil {
+			next = prev(ref, next)
+		}
+		sc, ok := schemes[ref.Name]
+		if !ok {
+			return next
+		}
+		return &Signer{Credentials: creds, Region: regions[ref.Name], Service: sc.SigningName, Next: next, MaxAttempts: cfg.MaxAttempts, Sleep: cfg.Sleep}
+	}
+	return schemes
+}

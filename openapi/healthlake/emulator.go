@@ -240,6 +240,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeOK(w, out)
 }
 
+// ResetThrottle starts a new throttling window now.
+func (s *Server) ResetThrottle() {
+	s.mu.Lock()
+	s.windowStart, s.windowCount = s.cfg.Now(), 0
+	s.mu.Unlock()
+}
+
 func (s *Server) throttle() *apiError {
 	if s.cfg.ThrottleLimit <= 0 {
 		return nil
