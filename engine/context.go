@@ -23,6 +23,22 @@ type frame struct {
 	current, last *exchange
 	// calleeOutputs is what $outputs means inside a workflowId step.
 	calleeOutputs map[string]any
+	// memo caches derived views of the current exchange for the criteria
+	// evaluated against it (see expr.Memoizer); cleared on each execution.
+	memo map[any]any
+}
+
+// Memo implements expr.Memoizer.
+func (f *frame) Memo(key any, compute func() any) any {
+	if v, ok := f.memo[key]; ok {
+		return v
+	}
+	v := compute()
+	if f.memo == nil {
+		f.memo = map[any]any{}
+	}
+	f.memo[key] = v
+	return v
 }
 
 // exchange is one request and its response.

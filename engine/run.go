@@ -237,6 +237,10 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// observed reports whether anyone listens, so costly event payloads are
+// built only then.
+func (r *run) observed() bool { return len(r.opts.Observers) > 0 }
+
 func (r *run) emit(e Event) {
 	if len(r.opts.Observers) == 0 {
 		return
@@ -574,6 +578,7 @@ func (f *frame) execute(ctx context.Context, s *Step, attempt int) *stepOutcome 
 	}
 	f.current = res.ex
 	f.last = res.ex
+	clear(f.memo)
 	if res.prep == nil && res.transport == nil && res.callee == nil {
 		res.ok = true
 		if len(s.Success) == 0 {
@@ -691,8 +696,10 @@ func (f *frame) callOperation(ctx context.Context, s *Step, attempt int) *stepOu
 	for k, v := range br.header {
 		req.Header[k] = v
 	}
-	r.emit(Event{Kind: RequestSent, WorkflowID: f.w.ID, StepID: s.ID, Attempt: attempt,
-		Request: &RequestInfo{Method: br.method, URL: br.url, Header: redactHeader(req.Header), Body: capBytes(br.body, eventBodyBytes)}})
+	if r.observed() {
+		r.emit(Event{Kind: RequestSent, WorkflowID: f.w.ID, StepID: s.ID, Attempt: attempt,
+			Request: &RequestInfo{Method: br.method, URL: br.url, Header: redactHeader(req.Header), Body: capBytes(br.body, eventBodyBytes)}})
+	}
 	start := r.opts.Now()
 	resp, err := r.callerFor(s).Do(req)
 	if err != nil {
@@ -710,8 +717,10 @@ func (f *frame) callOperation(ctx context.Context, s *Step, attempt int) *stepOu
 		return &stepOutcome{transport: fmt.Errorf("the response body of %s %s is larger than the %d-byte limit", br.method, br.url, r.opts.MaxResponseBytes), ex: ex}
 	}
 	ex.respBody = data
-	r.emit(Event{Kind: ResponseReceived, WorkflowID: f.w.ID, StepID: s.ID, Attempt: attempt, Duration: r.opts.Now().Sub(start),
-		Response: &ResponseInfo{StatusCode: resp.StatusCode, Header: redactHeader(resp.Header), Body: capBytes(data, eventBodyBytes), Truncated: len(data) > eventBodyBytes}})
+	if r.observed() {
+		r.emit(Event{Kind: ResponseReceived, WorkflowID: f.w.ID, StepID: s.ID, Attempt: attempt, Duration: r.opts.Now().Sub(start),
+			Response: &ResponseInfo{StatusCode: resp.StatusCode, Header: redactHeader(resp.Header), Body: capBytes(data, eventBodyBytes), Truncated: len(data) > eventBodyBytes}})
+	}
 	if msg := ex.parseBody(); msg != "" {
 		r.emit(Event{Kind: Notice, WorkflowID: f.w.ID, StepID: s.ID, Attempt: attempt, Message: msg})
 	}

@@ -362,7 +362,7 @@ func (c *Criterion) evalJSONPath(ctx Context, val any) (bool, error) {
 			return false, fmt.Errorf("jsonpath condition after substitution: %v", err)
 		}
 	}
-	res, err := ev(context.Background(), floatNumbers(val))
+	res, err := ev(context.Background(), floatView(ctx, c.context, val))
 	if err != nil {
 		// PaesslerAG reports a missing key as an error: that is simply
 		// "nothing selected".
@@ -381,6 +381,24 @@ func (c *Criterion) evalJSONPath(ctx Context, val any) (bool, error) {
 		return len(r) > 0, nil
 	}
 	return true, nil
+}
+
+// Memoizer is an optional Context extension: it caches a value derived from
+// the current response, so several criteria over one body convert it once.
+type Memoizer interface {
+	Memo(key any, compute func() any) any
+}
+
+type floatKey struct{ text string }
+
+// floatView is floatNumbers(val), computed once per context expression and
+// response when the Context can memoize.
+func floatView(ctx Context, e *Expression, val any) any {
+	m, ok := ctx.(Memoizer)
+	if !ok || e == nil {
+		return floatNumbers(val)
+	}
+	return m.Memo(floatKey{e.Text}, func() any { return floatNumbers(val) })
 }
 
 // floatNumbers converts json.Number to float64 for the gval engine, whose
