@@ -53,7 +53,7 @@ func (c *compiler) checkReferences(w *Workflow) {
 				c.warnf(u.pos, "self-reference", "%s reads step %q's own output before its request is sent: it is undefined on the first visit", e.Text, t.ID)
 			}
 		case expr.SrcWorkflows:
-			if c.plan.byID[e.ID] == nil {
+			if c.plan.byID[e.ID] == nil && !c.externalWorkflow(e.ID) {
 				c.errorf(u.pos, "expression-reference", "%s names workflow %q, which is not in this document", e.Text, e.ID)
 			}
 		case expr.SrcInputs:
@@ -140,4 +140,15 @@ func (c *compiler) hasComponent(kind, key string) bool {
 		_, ok = comp.Inputs[key]
 	}
 	return ok
+}
+
+// externalWorkflow reports whether a workflow of that id lives in one of the
+// document's Arazzo sources; once called, its values are visible by id too.
+func (c *compiler) externalWorkflow(id string) bool {
+	for _, ref := range c.plan.sources {
+		if ref.Plan != nil && ref.Plan.Workflow(id) != nil {
+			return true
+		}
+	}
+	return false
 }

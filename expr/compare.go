@@ -48,6 +48,18 @@ func Compare(op string, l any, lok bool, r any, rok bool) bool {
 
 // order compares two scalars; ok is false when they cannot be ordered.
 func order(l, r any) (int, bool) {
+	// Fast path: two integers, the usual `$statusCode == 200`.
+	if li, ok := asInt(l); ok {
+		if ri, ok := asInt(r); ok {
+			switch {
+			case li < ri:
+				return -1, true
+			case li > ri:
+				return 1, true
+			}
+			return 0, true
+		}
+	}
 	ln, lnum := number(l)
 	rn, rnum := number(r)
 	switch {
@@ -93,6 +105,20 @@ func number(v any) (*big.Rat, bool) {
 		return r, true
 	}
 	return nil, false
+}
+
+// asInt reads an integer-valued number without allocating.
+func asInt(v any) (int64, bool) {
+	switch x := v.(type) {
+	case int:
+		return int64(x), true
+	case int64:
+		return x, true
+	case json.Number:
+		i, err := strconv.ParseInt(string(x), 10, 64)
+		return i, err == nil
+	}
+	return 0, false
 }
 
 func parseNumber(s string) (*big.Rat, bool) {
