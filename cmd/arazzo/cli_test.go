@@ -367,3 +367,31 @@ func TestCanarySecretsNeverAppear(t *testing.T) {
 		}
 	}
 }
+
+func TestEmulateServesTheSeed(t *testing.T) {
+	cmd := exec.Command(binary, "emulate", "healthlake", "--addr", "127.0.0.1:0", "--polls", "2")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	buf := make([]byte, 4096)
+	n, _ := stdout.Read(buf)
+	first := strings.SplitN(string(buf[:n]), "\n", 2)[0]
+	url, ok := strings.CutPrefix(first, "HealthLake emulator listening on ")
+	if !ok {
+		t.Fatalf("unexpected banner %q", first)
+	}
+	r := runCLIEnv(t, awsEnv(t, healthlake.TestAccessKeyID, healthlake.TestSecretAccessKey, ""), "run", seedDoc, "--inputs", seedInputs,
+		"--server", "healthlakeApi="+url, "--poll-interval", "0", "--output", "json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"jobStatus": "COMPLETED"`) {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("the emulator stops cleanly on SIGINT: %v", err)
+	}
+}
