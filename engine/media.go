@@ -7,6 +7,10 @@ import (
 
 // mediaType returns the bare, lower-case media type of a Content-Type value.
 func mediaType(ct string) string {
+	// Most values have no parameters: skip the full parse (it allocates).
+	if !strings.ContainsAny(ct, "; \t") {
+		return strings.ToLower(ct)
+	}
 	if mt, _, err := mime.ParseMediaType(ct); err == nil {
 		return mt
 	}

@@ -48,6 +48,7 @@ type Criterion struct {
 	rfc     *rfcjsonpath.Path
 	gval    gval.Evaluable
 	xp      *xpath.Expr
+	fast    *fastCond // the plain-comparison shortcut, when it applies
 	// For jsonpath conditions that embed runtime expressions, the text is
 	// rebuilt and parsed at evaluation time.
 	jpParts []jpPart
@@ -183,6 +184,7 @@ func (c *Criterion) compileJSONPath() []*Error {
 		return []*Error{errAt(0, "invalid JSONPath condition (neither an RFC 9535 query nor a JSONPath comparison): %v", err)}
 	}
 	c.gval, c.Dialect = ev, DialectGoessner
+	c.fast = compileFast(cond)
 	return nil
 }
 
@@ -340,6 +342,11 @@ func (c *Criterion) evalJSONPath(ctx Context, val any) (bool, error) {
 	}
 	if c.rfc != nil {
 		return len(c.rfc.Select(val)) > 0, nil
+	}
+	if c.fast != nil {
+		if pass, decided := c.fast.eval(val); decided {
+			return pass, nil
+		}
 	}
 	ev := c.gval
 	if c.jpParts != nil {
