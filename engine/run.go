@@ -66,6 +66,9 @@ type Options struct {
 	// Decorate wraps the caller for one source, once per run: the hook for
 	// signing (see package awssig), recording or rate limiting.
 	Decorate func(src *SourceRef, next Caller) Caller
+	// Secrets are further values to mask in events and errors, besides the
+	// inputs the workflow marks secret.
+	Secrets []string
 }
 
 // Result is what a run did.
@@ -150,6 +153,7 @@ func (p *Plan) Run(ctx context.Context, workflowID string, inputs map[string]any
 		}
 	}
 	r := newRun(p, opts)
+	r.secrets = secretInputs(w, inputs, r.opts.Secrets)
 	if r.opts.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, r.opts.Timeout)
@@ -157,6 +161,14 @@ func (p *Plan) Run(ctx context.Context, workflowID string, inputs map[string]any
 	}
 	r.emit(Event{Kind: RunStarted, WorkflowID: w.ID})
 	out := r.workflow(ctx, w, inputs)
+	if out.err != nil && r.secrets != nil {
+		out.err.Message, out.err.BodyExcerpt = r.secrets.Replace(out.err.Message), r.secrets.Replace(out.err.BodyExcerpt)
+	}
+	for _, sr := range r.stepResults {
+		if r.secrets != nil {
+			sr.Error = r.secrets.Replace(sr.Error)
+		}
+	}
 	res := &Result{WorkflowID: w.ID, Status: out.status, Outputs: out.outputs, Steps: r.stepResults, Error: out.err}
 	if res.Outputs == nil {
 		res.Outputs = map[string]any{}
@@ -187,6 +199,7 @@ type run struct {
 	done        map[*Workflow]string // workflows completed in this run, with their status
 	callers     map[*SourceRef]Caller
 	noticed     map[string]bool
+	secrets     *strings.Replacer // masks secret values in events and errors
 	executions  int
 	stepResults []*StepResult
 	stepIndex   map[*Step]*StepResult
@@ -246,6 +259,7 @@ func (r *run) emit(e Event) {
 		return
 	}
 	e.Time = r.opts.Now()
+	e = redactEvent(r.secrets, e)
 	for _, o := range r.opts.Observers {
 		o.OnEvent(e)
 	}

@@ -78,6 +78,6 @@ multi-step API workflows) against the APIs their OpenAPI descriptions describe.`
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newValidateCmd(), newRunCmd(), newEmulateCmd(), newVersionCmd())
+	root.AddCommand(newValidateCmd(), newRunCmd(), newDescribeCmd(), newGraphCmd(), newEmulateCmd(), newVersionCmd())
 	return root
 }

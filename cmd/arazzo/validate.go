@@ -25,11 +25,15 @@ prints one line per finding: file:line:col: severity: message [rule].
 Exit status: 0 when there are no errors (warnings allowed), 1 when any file has
 errors, 2 for a usage error or an unreadable file.`,
 		Example: `  arazzo validate workflows/amazon-healthlake-export.arazzo.yaml
-  arazzo validate --format json workflows/*.yaml`,
+  arazzo validate --format json workflows/*.yaml
+  arazzo validate --format github workflows/*.yaml      # annotations in GitHub Actions
+  arazzo validate --format sarif workflows/*.yaml > arazzo.sarif`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
-			if format != "text" && format != "json" {
-				return withCode(exitUsage, fmt.Errorf("unknown --format %q (text or json)", format))
+			switch format {
+			case "text", "json", "github", "sarif":
+			default:
+				return withCode(exitUsage, fmt.Errorf("unknown --format %q (text, json, github or sarif)", format))
 			}
 			loader := &source.Loader{AllowRemote: allowRemote}
 			var all diag.List
@@ -44,7 +48,8 @@ errors, 2 for a usage error or an unreadable file.`,
 				all = append(all, diags...)
 			}
 			out := cmd.OutOrStdout()
-			if format == "json" {
+			switch format {
+			case "json":
 				if all == nil {
 					all = diag.List{}
 				}
@@ -53,7 +58,13 @@ errors, 2 for a usage error or an unreadable file.`,
 				if err := enc.Encode(all); err != nil {
 					return err
 				}
-			} else {
+			case "github":
+				githubAnnotations(out, all)
+			case "sarif":
+				if err := writeSARIF(out, all); err != nil {
+					return err
+				}
+			default:
 				for _, d := range all {
 					fmt.Fprintln(out, d.String())
 				}
@@ -67,7 +78,7 @@ errors, 2 for a usage error or an unreadable file.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json, github (Actions annotations) or sarif (SARIF 2.1.0)")
 	cmd.Flags().BoolVar(&allowRemote, "allow-remote", false, "load http(s) source descriptions")
 	return cmd
 }

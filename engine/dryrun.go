@@ -1,0 +1,96 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+)
+
+// DryRequest is what one step would send, as far as it is known before
+// any response arrives.
+type DryRequest struct {
+	WorkflowID string         `json:"workflowId"`
+	StepID     string         `json:"stepId"`
+	Method     string         `json:"method,omitempty"`
+	URL        string         `json:"url,omitempty"`
+	Header     http.Header    `json:"headers,omitempty"`
+	Body       string         `json:"body,omitempty"`
+	Calls      string         `json:"callsWorkflow,omitempty"`
+	Inputs     map[string]any `json:"inputs,omitempty"`
+	Notes      []string       `json:"notes,omitempty"`
+	Error      string         `json:"error,omitempty"`
+}
+
+// DryRun validates the inputs and lays out the first request of each step
+// of the workflow, in document order, without sending anything. Values that
+// only a response could give show as placeholders such as
+// `<$steps.start.outputs.jobId>`; values nothing gives are left out, as a
+// run would leave them out.
+func (p *Plan) DryRun(ctx context.Context, workflowID string, inputs map[string]any, opts *Options) ([]DryRequest, error) {
+	w := p.Workflow(workflowID)
+	if w == nil {
+		return nil, fmt.Errorf("%w %q", ErrUnknownWorkflow, workflowID)
+	}
+	if inputs == nil {
+		inputs = map[string]any{}
+	}
+	if w.Inputs != nil {
+		inputs = w.Inputs.ApplyDefaults(inputs)
+		if err := w.Inputs.Validate(inputs); err != nil {
+			return nil, err
+		}
+	}
+	r := newRun(p, opts)
+	r.secrets = secretInputs(w, inputs, r.opts.Secrets)
+	for _, x := range p.Workflows {
+		r.wfOutputs[x.ID] = placeholders("$workflows."+x.ID+".outputs.", x.Outputs)
+	}
+	f := &frame{run: r, w: w, inputs: inputs, steps: map[string]map[string]any{}, visits: map[*Step]int{}}
+	for _, s := range w.Steps {
+		f.steps[s.ID] = placeholders("$steps."+s.ID+".outputs.", s.Outputs)
+	}
+	var out []DryRequest
+	for _, s := range w.Steps {
+		d := DryRequest{WorkflowID: w.ID, StepID: s.ID}
+		if s.Callee != nil {
+			d.Calls, d.Inputs = s.Callee.ID, map[string]any{}
+			for _, prm := range s.Params {
+				if v, ok := prm.Value.Eval(f); ok {
+					d.Inputs[prm.Name] = v
+				}
+			}
+			out = append(out, d)
+			continue
+		}
+		br, err := r.buildRequest(s, f)
+		if err != nil {
+			d.Error = redact(r, err.Error())
+			out = append(out, d)
+			continue
+		}
+		d.Method, d.URL, d.Body, d.Notes = br.method, redact(r, br.url), redact(r, string(br.body)), br.notices
+		d.Header = redactHeader(br.header)
+		for _, vs := range d.Header {
+			for i := range vs {
+				vs[i] = redact(r, vs[i])
+			}
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+func placeholders(prefix string, outs []Output) map[string]any {
+	m := make(map[string]any, len(outs))
+	for _, o := range outs {
+		m[o.Name] = "<" + prefix + o.Name + ">"
+	}
+	return m
+}
+
+func redact(r *run, s string) string {
+	if r.secrets == nil {
+		return s
+	}
+	return r.secrets.Replace(s)
+}

@@ -1,0 +1,113 @@
+package engine
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"unicode"
+)
+
+// Secret inputs are masked wherever the engine reports something: events
+// (requests, responses, messages) and errors. An input is secret when its
+// schema says `format: password` or `writeOnly: true`, or when its name says
+// so: it contains secret, token, password, passwd, credential, or ends in
+// key (apiKey, api_key, privateKey; but not keyId).
+func secretInputs(w *Workflow, inputs map[string]any, extra []string) *strings.Replacer {
+	var vals []string
+	props := map[string]any{}
+	if w.Inputs != nil {
+		props, _ = w.Inputs.Properties()
+	}
+	for name, v := range inputs {
+		p, _ := props[name].(map[string]any)
+		if !secretName(name) && p["format"] != "password" && p["writeOnly"] != true {
+			continue
+		}
+		if s := fmt.Sprint(v); len(s) >= 4 {
+			vals = append(vals, s)
+		}
+	}
+	for _, s := range extra {
+		if len(s) >= 4 {
+			vals = append(vals, s)
+		}
+	}
+	if len(vals) == 0 {
+		return nil
+	}
+	// Longest first, so a secret that contains another is masked whole.
+	sort.Slice(vals, func(i, j int) bool { return len(vals[i]) > len(vals[j]) })
+	pairs := make([]string, 0, 2*len(vals))
+	for _, s := range vals {
+		pairs = append(pairs, s, Mask)
+	}
+	return strings.NewReplacer(pairs...)
+}
+
+// SecretName reports whether an input or parameter name says its value is
+// secret.
+func SecretName(name string) bool { return secretName(name) }
+
+func secretName(name string) bool {
+	words := splitWords(name)
+	joined := strings.Join(words, "")
+	for _, w := range []string{"secret", "token", "password", "passwd", "credential"} {
+		if strings.Contains(joined, w) {
+			return true
+		}
+	}
+	return len(words) > 0 && (words[len(words)-1] == "key" || strings.HasSuffix(words[len(words)-1], "apikey"))
+}
+
+// splitWords breaks camelCase, snake_case and kebab-case into lower-case words.
+func splitWords(s string) []string {
+	var words []string
+	var cur []rune
+	flush := func() {
+		if len(cur) > 0 {
+			words = append(words, strings.ToLower(string(cur)))
+			cur = cur[:0]
+		}
+	}
+	rs := []rune(s)
+	for i, r := range rs {
+		switch {
+		case r == '_' || r == '-' || r == '.' || r == ' ':
+			flush()
+		case unicode.IsUpper(r) && i > 0 && (unicode.IsLower(rs[i-1]) || (i+1 < len(rs) && unicode.IsLower(rs[i+1]))):
+			flush()
+			cur = append(cur, r)
+		default:
+			cur = append(cur, r)
+		}
+	}
+	flush()
+	return words
+}
+
+// redactEvent masks secret values in what an event carries.
+func redactEvent(r *strings.Replacer, e Event) Event {
+	if r == nil {
+		return e
+	}
+	e.Err, e.Message = r.Replace(e.Err), r.Replace(e.Message)
+	if e.Request != nil {
+		q := *e.Request
+		q.URL = r.Replace(q.URL)
+		q.Body = []byte(r.Replace(string(q.Body)))
+		q.Header = q.Header.Clone()
+		for k, vs := range q.Header {
+			for i, v := range vs {
+				vs[i] = r.Replace(v)
+			}
+			q.Header[k] = vs
+		}
+		e.Request = &q
+	}
+	if e.Response != nil {
+		p := *e.Response
+		p.Body = []byte(r.Replace(string(p.Body)))
+		e.Response = &p
+	}
+	return e
+}
