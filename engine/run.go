@@ -216,7 +216,7 @@ func newRun(p *Plan, o *Options) *run {
 		if t <= 0 {
 			t = DefaultRequestTimeout
 		}
-		r.opts.Caller = &http.Client{Timeout: t}
+		r.opts.Caller = NewHTTPClient(t)
 	}
 	if r.opts.PollInterval == 0 {
 		r.opts.PollInterval = DefaultPollInterval
@@ -234,6 +234,25 @@ func newRun(p *Plan, o *Options) *run {
 		r.opts.Now = time.Now
 	}
 	return r
+}
+
+// NewHTTPClient is the default caller: a per-request timeout, and redirects
+// followed only to the same host, so credentials and signatures never
+// travel to another server. A cross-host redirect comes back to the
+// workflow as the 3xx response it is.
+func NewHTTPClient(timeout time.Duration) *http.Client {
+	return &http.Client{
+		Timeout: timeout,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= 10 {
+				return errors.New("stopped after 10 redirects")
+			}
+			if req.URL.Host != via[0].URL.Host {
+				return http.ErrUseLastResponse
+			}
+			return nil
+		},
+	}
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -569,7 +588,7 @@ func (o *stepOutcome) message() string {
 	if o.ex != nil && o.ex.hasStatus && o.ex.status >= 400 {
 		head := fmt.Sprintf("status %d", o.ex.status)
 		if code, text := ErrorSummary(o.ex.respHeader, o.ex.respBody); code != "" || text != "" {
-			head += " " + strings.TrimPrefix(code+": "+text, ": ")
+			head += " (" + strings.TrimSuffix(strings.TrimPrefix(code+": "+text, ": "), ": ") + ")"
 		}
 		return head + "; " + msg
 	}
