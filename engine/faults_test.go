@@ -93,7 +93,9 @@ func TestFaultMatrix(t *testing.T) {
 		wantWait  time.Duration
 	}{
 		{name: "500 always: retried once, then fails", attempts: 2, wantErr: "status 500",
-			handler: func(w http.ResponseWriter, _ *http.Request, _ int) { writeJSON(w, 500, map[string]any{"message": "boom"}) }},
+			handler: func(w http.ResponseWriter, _ *http.Request, _ int) {
+				writeJSON(w, 500, map[string]any{"message": "boom"})
+			}},
 		{name: "503 then 200: recovers on the retry", attempts: 2, succeeded: true,
 			handler: func(w http.ResponseWriter, _ *http.Request, n int) {
 				if n == 1 {
