@@ -68,13 +68,16 @@ func TestRemoteSourcesPolicyTimeoutAndSizeCap(t *testing.T) {
 	if _, diags := LoadBytes(ctx, "remote.arazzo.yaml", doc("/api.yaml"), &source.Loader{}); !strings.Contains(diags.Error(), "remote sources are off") {
 		t.Fatalf("remote sources need an opt-in: %v", diags)
 	}
-	if p, diags := LoadBytes(ctx, "remote.arazzo.yaml", doc("/api.yaml"), &source.Loader{AllowRemote: true}); p == nil {
-		t.Fatalf("with the opt-in a remote source loads: %v", diags)
+	if _, diags := LoadBytes(ctx, "remote.arazzo.yaml", doc("/api.yaml"), &source.Loader{AllowRemote: true}); !strings.Contains(diags.Error(), "need --allow-private") {
+		t.Fatalf("a remote source on a loopback address needs a second opt-in: %v", diags)
 	}
-	if _, diags := LoadBytes(ctx, "remote.arazzo.yaml", doc("/slow.yaml"), &source.Loader{AllowRemote: true, Timeout: 50 * time.Millisecond}); !strings.Contains(diags.Error(), "deadline exceeded") {
+	if p, diags := LoadBytes(ctx, "remote.arazzo.yaml", doc("/api.yaml"), &source.Loader{AllowRemote: true, AllowPrivate: true}); p == nil {
+		t.Fatalf("with the opt-ins a remote source loads: %v", diags)
+	}
+	if _, diags := LoadBytes(ctx, "remote.arazzo.yaml", doc("/slow.yaml"), &source.Loader{AllowRemote: true, AllowPrivate: true, Timeout: 50 * time.Millisecond}); !strings.Contains(diags.Error(), "deadline exceeded") {
 		t.Fatalf("a slow source times out: %v", diags)
 	}
-	if _, diags := LoadBytes(ctx, "remote.arazzo.yaml", doc("/big.yaml"), &source.Loader{AllowRemote: true, MaxBytes: 2048}); !strings.Contains(diags.Error(), "larger than the 2048-byte limit") {
+	if _, diags := LoadBytes(ctx, "remote.arazzo.yaml", doc("/big.yaml"), &source.Loader{AllowRemote: true, AllowPrivate: true, MaxBytes: 2048}); !strings.Contains(diags.Error(), "larger than the 2048-byte limit") {
 		t.Fatalf("a large source is refused: %v", diags)
 	}
 }

@@ -30,6 +30,8 @@ type runFlags struct {
 	timeout      time.Duration
 	output       string
 	allowRemote  bool
+	allowPrivate bool
+	sourceRoot   string
 	quiet        bool
 	verbose      bool
 	trace        string
@@ -77,6 +79,8 @@ inputs or the command line are invalid (nothing was sent); 130 interrupted.`,
 	f.StringVar(&fl.junit, "junit", "", "write a JUnit XML report to this file")
 	f.BoolVar(&fl.dryRun, "dry-run", false, "check the inputs and print the first request of each step without sending anything")
 	f.BoolVar(&fl.allowRemote, "allow-remote", false, "load http(s) source descriptions")
+	f.BoolVar(&fl.allowPrivate, "allow-private", false, "with --allow-remote, allow sources on loopback, private and link-local addresses")
+	f.StringVar(&fl.sourceRoot, "source-root", "", "only load local sources inside this directory (for documents you do not trust)")
 	f.StringVar(&fl.aws.region, "region", "", "AWS region for signed sources (default: AWS_REGION, the profile, or the description's default)")
 	f.StringVar(&fl.aws.profile, "profile", "", "AWS shared-config profile for credentials (default: AWS_PROFILE or default)")
 	f.IntVar(&fl.aws.maxAttempts, "aws-max-attempts", 3, "attempts for throttled or transient AWS errors, with the SDK's standard backoff (1: no retries)")
@@ -131,7 +135,7 @@ func runWorkflows(cmd *cobra.Command, files []string, fl *runFlags) error {
 
 	// Load and check everything first: a bad document or bad inputs stop
 	// the command before anything is sent.
-	loader := &source.Loader{AllowRemote: fl.allowRemote}
+	loader := &source.Loader{AllowRemote: fl.allowRemote, AllowPrivate: fl.allowPrivate, Root: fl.sourceRoot}
 	var jobs []job
 	for _, file := range files {
 		plan, diags := engine.LoadFile(ctx, file, loader)

@@ -14,7 +14,8 @@ import (
 
 func newValidateCmd() *cobra.Command {
 	var format string
-	var allowRemote bool
+	var allowRemote, allowPrivate bool
+	var sourceRoot string
 	cmd := &cobra.Command{
 		Use:   "validate FILE...",
 		Short: "Check Arazzo documents against the schema and the specification's rules",
@@ -35,7 +36,7 @@ errors, 2 for a usage error or an unreadable file.`,
 			default:
 				return withCode(exitUsage, fmt.Errorf("unknown --format %q (text, json, github or sarif)", format))
 			}
-			loader := &source.Loader{AllowRemote: allowRemote}
+			loader := &source.Loader{AllowRemote: allowRemote, AllowPrivate: allowPrivate, Root: sourceRoot}
 			var all diag.List
 			unreadable := false
 			for _, f := range files {
@@ -80,5 +81,7 @@ errors, 2 for a usage error or an unreadable file.`,
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json, github (Actions annotations) or sarif (SARIF 2.1.0)")
 	cmd.Flags().BoolVar(&allowRemote, "allow-remote", false, "load http(s) source descriptions")
+	cmd.Flags().BoolVar(&allowPrivate, "allow-private", false, "with --allow-remote, allow sources on loopback, private and link-local addresses")
+	cmd.Flags().StringVar(&sourceRoot, "source-root", "", "only load local sources inside this directory (for documents you do not trust)")
 	return cmd
 }

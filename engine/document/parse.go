@@ -16,7 +16,7 @@ import (
 // Limits that keep a hostile document from exhausting memory: alias bombs
 // expand to many nodes, and deep nesting costs stack.
 const (
-	maxNodes = 1_000_000
+	maxNodes = 250_000
 	maxDepth = 200
 )
 

@@ -24,6 +24,9 @@ type Inputs struct {
 // relative to the Arazzo document, so `#/components/inputs/x` works, nested
 // or not.
 func CompileInputs(docURL string, raw any, pointer string) (*Inputs, error) {
+	if err := refCycle(raw, pointer); err != nil {
+		return nil, err
+	}
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
 	// Never fetch remote schemas: a document is not allowed to make us
@@ -40,6 +43,30 @@ func CompileInputs(docURL string, raw any, pointer string) (*Inputs, error) {
 	}
 	node, _ := lookup(raw, pointer)
 	return &Inputs{schema: s, resolved: resolveTop(raw, node, 0)}, nil
+}
+
+// refCycle reports a chain of schemas that only $ref each other in a loop,
+// which no instance can ever satisfy and some validators never leave.
+func refCycle(raw any, pointer string) error {
+	seen := map[string]bool{}
+	chain := []string{"#" + pointer}
+	for ptr := pointer; ; {
+		if seen[ptr] {
+			return fmt.Errorf("$ref cycle: %s", strings.Join(chain, " -> "))
+		}
+		seen[ptr] = true
+		node, ok := lookup(raw, ptr)
+		if !ok {
+			return nil
+		}
+		m, _ := node.(map[string]any)
+		ref, _ := m["$ref"].(string)
+		if !strings.HasPrefix(ref, "#") {
+			return nil
+		}
+		ptr = ref[1:]
+		chain = append(chain, ref)
+	}
 }
 
 type noLoader struct{}

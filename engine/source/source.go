@@ -3,9 +3,13 @@
 // documents) and indexes OpenAPI operations by operationId and by path and
 // method.
 //
-// Reading is policy-checked in one place (Loader.Read): local files
-// relative to the referring document, and http(s) URLs only when remote
-// loading is allowed, with a timeout and a size cap.
+// Reading is policy-checked in one place (Loader.Read):
+//   - local files relative to the referring document, anywhere the user can
+//     read, unless Root confines them to one directory tree;
+//   - http(s) URLs only when AllowRemote is set, with a timeout and a size
+//     cap, and never to loopback, private or link-local addresses unless
+//     AllowPrivate is set too (checked on the address actually dialled, so
+//     DNS cannot smuggle one in).
 package source
 
 import (
@@ -13,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -20,6 +25,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -40,7 +46,12 @@ type Loader struct {
 	// AllowRemote permits http(s) sources. Off by default: a document from
 	// an untrusted author should not make the tool fetch arbitrary URLs.
 	AllowRemote bool
-	HTTPClient  *http.Client
+	// AllowPrivate lets remote sources live on loopback, private and
+	// link-local addresses (a local mock server, say).
+	AllowPrivate bool
+	// Root, when set, is the directory local sources must be inside.
+	Root       string
+	HTTPClient *http.Client
 	Timeout     time.Duration
 	MaxBytes    int64
 
@@ -169,6 +180,11 @@ func (l *Loader) Read(ctx context.Context, location string) ([]byte, error) {
 		}
 		return l.fetch(ctx, location)
 	}
+	if l.Root != "" {
+		if err := inside(l.Root, location); err != nil {
+			return nil, err
+		}
+	}
 	f, err := os.Open(location)
 	if err != nil {
 		return nil, err
@@ -186,7 +202,7 @@ func (l *Loader) fetch(ctx context.Context, location string) ([]byte, error) {
 	}
 	client := l.HTTPClient
 	if client == nil {
-		client = http.DefaultClient
+		client = l.remoteClient()
 	}
 	resp, err := client.Do(req)
 	if err != nil {
@@ -197,6 +213,49 @@ func (l *Loader) fetch(ctx context.Context, location string) ([]byte, error) {
 		return nil, fmt.Errorf("GET %s: %s", location, resp.Status)
 	}
 	return readCapped(resp.Body, l.maxBytes(), location)
+}
+
+// remoteClient dials only public addresses unless AllowPrivate is set,
+// and follows no redirects (a redirect could lead anywhere).
+func (l *Loader) remoteClient() *http.Client {
+	dialer := &net.Dialer{Timeout: l.timeout()}
+	if !l.AllowPrivate {
+		dialer.Control = func(_, address string, _ syscall.RawConn) error {
+			host, _, err := net.SplitHostPort(address)
+			if err != nil {
+				return err
+			}
+			ip := net.ParseIP(host)
+			if ip == nil || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsUnspecified() {
+				return fmt.Errorf("%s is a loopback, private or link-local address: remote sources there need --allow-private", host)
+			}
+			return nil
+		}
+	}
+	return &http.Client{
+		Transport:     &http.Transport{DialContext: dialer.DialContext, Proxy: http.ProxyFromEnvironment, TLSHandshakeTimeout: l.timeout()},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// inside checks that path lies in the directory tree root.
+func inside(root, path string) error {
+	r, err1 := filepath.Abs(root)
+	p, err2 := filepath.Abs(path)
+	if err1 != nil || err2 != nil {
+		return fmt.Errorf("cannot resolve %s against the source root %s", path, root)
+	}
+	if rr, err := filepath.EvalSymlinks(r); err == nil {
+		r = rr
+	}
+	if pp, err := filepath.EvalSymlinks(p); err == nil {
+		p = pp
+	}
+	rel, err := filepath.Rel(r, p)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return fmt.Errorf("%s is outside the source root %s", path, root)
+	}
+	return nil
 }
 
 func readCapped(r io.Reader, max int64, what string) ([]byte, error) {
