@@ -52,8 +52,8 @@ type Loader struct {
 	// Root, when set, is the directory local sources must be inside.
 	Root       string
 	HTTPClient *http.Client
-	Timeout     time.Duration
-	MaxBytes    int64
+	Timeout    time.Duration
+	MaxBytes   int64
 
 	mu    sync.Mutex
 	cache map[string]*cached
