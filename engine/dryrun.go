@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 )
 
@@ -27,18 +26,9 @@ type DryRequest struct {
 // `<$steps.start.outputs.jobId>`; values nothing gives are left out, as a
 // run would leave them out.
 func (p *Plan) DryRun(ctx context.Context, workflowID string, inputs map[string]any, opts *Options) ([]DryRequest, error) {
-	w := p.Workflow(workflowID)
-	if w == nil {
-		return nil, fmt.Errorf("%w %q", ErrUnknownWorkflow, workflowID)
-	}
-	if inputs == nil {
-		inputs = map[string]any{}
-	}
-	if w.Inputs != nil {
-		inputs = w.Inputs.ApplyDefaults(inputs)
-		if err := w.Inputs.Validate(inputs); err != nil {
-			return nil, err
-		}
+	w, inputs, err := p.prepare(workflowID, inputs)
+	if err != nil {
+		return nil, err
 	}
 	r := newRun(p, opts)
 	r.secrets = secretInputs(w, inputs, r.opts.Secrets)

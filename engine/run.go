@@ -135,22 +135,9 @@ var ErrUnknownWorkflow = errors.New("unknown workflow")
 // when nothing could be sent (an unknown workflow, invalid inputs). When the
 // workflow fails, the result says so and the error is its *RunError.
 func (p *Plan) Run(ctx context.Context, workflowID string, inputs map[string]any, opts *Options) (*Result, error) {
-	w := p.Workflow(workflowID)
-	if w == nil {
-		var ids []string
-		for _, x := range p.Workflows {
-			ids = append(ids, x.ID)
-		}
-		return nil, fmt.Errorf("%w %q: this document has %s", ErrUnknownWorkflow, workflowID, strings.Join(ids, ", "))
-	}
-	if inputs == nil {
-		inputs = map[string]any{}
-	}
-	if w.Inputs != nil {
-		inputs = w.Inputs.ApplyDefaults(inputs)
-		if err := w.Inputs.Validate(inputs); err != nil {
-			return nil, err
-		}
+	w, inputs, err := p.prepare(workflowID, inputs)
+	if err != nil {
+		return nil, err
 	}
 	r := newRun(p, opts)
 	r.secrets = secretInputs(w, inputs, r.opts.Secrets)
@@ -181,6 +168,29 @@ func (p *Plan) Run(ctx context.Context, workflowID string, inputs map[string]any
 		return res, out.err
 	}
 	return res, nil
+}
+
+// prepare finds the workflow and checks the inputs, with the schema's
+// defaults applied: what must hold before anything is sent.
+func (p *Plan) prepare(workflowID string, inputs map[string]any) (*Workflow, map[string]any, error) {
+	w := p.Workflow(workflowID)
+	if w == nil {
+		var ids []string
+		for _, x := range p.Workflows {
+			ids = append(ids, x.ID)
+		}
+		return nil, nil, fmt.Errorf("%w %q: this document has %s", ErrUnknownWorkflow, workflowID, strings.Join(ids, ", "))
+	}
+	if inputs == nil {
+		inputs = map[string]any{}
+	}
+	if w.Inputs != nil {
+		inputs = w.Inputs.ApplyDefaults(inputs)
+		if err := w.Inputs.Validate(inputs); err != nil {
+			return nil, nil, err
+		}
+	}
+	return w, inputs, nil
 }
 
 func errString(e *RunError) string {
@@ -228,7 +238,7 @@ func newRun(p *Plan, o *Options) *run {
 		r.opts.MaxResponseBytes = DefaultMaxResponseBytes
 	}
 	if r.opts.Sleep == nil {
-		r.opts.Sleep = sleep
+		r.opts.Sleep = Sleep
 	}
 	if r.opts.Now == nil {
 		r.opts.Now = time.Now
@@ -255,7 +265,8 @@ func NewHTTPClient(timeout time.Duration) *http.Client {
 	}
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits for d or until ctx is done, whichever comes first.
+func Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}

@@ -46,7 +46,14 @@ type cliResult struct {
 
 func runCLI(t *testing.T, stdin string, args ...string) cliResult {
 	t.Helper()
+	return runCLIWith(t, nil, stdin, args...)
+}
+
+// runCLIWith runs the binary with env (nil: this process's) and stdin.
+func runCLIWith(t *testing.T, env []string, stdin string, args ...string) cliResult {
+	t.Helper()
 	cmd := exec.Command(binary, args...)
+	cmd.Env = env
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -307,19 +314,7 @@ func awsEnv(t *testing.T, ak, sk, token string) []string {
 
 func runCLIEnv(t *testing.T, env []string, args ...string) cliResult {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
-	cmd.Env = env
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return cliResult{out.String(), errb.String(), code}
+	return runCLIWith(t, env, "", args...)
 }
 
 const seedDoc = "../../workflows/amazon-healthlake-export.arazzo.yaml"

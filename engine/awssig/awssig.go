@@ -112,7 +112,7 @@ func (s *Signer) Do(req *http.Request) (*http.Response, error) {
 		now = time.Now
 	}
 	if sleep == nil {
-		sleep = sleepCtx
+		sleep = engine.Sleep
 	}
 	for attempt := 1; ; attempt++ {
 		r := req.Clone(ctx)
@@ -151,17 +151,6 @@ func (s *Signer) Do(req *http.Request) (*http.Response, error) {
 		if err := sleep(ctx, delay); err != nil {
 			return nil, err
 		}
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
 
