@@ -300,6 +300,15 @@ func (c *compiler) step(w *Workflow, s *Step) {
 			c.warnf(sd.At("requestBody"), "request-body-ignored", "a requestBody on a step that calls a workflow is ignored")
 		}
 	}
+	if s.Operation != nil {
+		for _, sdoc := range c.doc.SourceDescriptions {
+			if ref := c.plan.sources[sdoc.Name]; ref != nil && ref.Source == s.Operation.Source {
+				s.Source = ref
+				break
+			}
+		}
+		s.ProtocolContentType = protocolContentType(s.Operation.Source)
+	}
 	stepParams := c.parameters(sd.Parameters, s, "step")
 	s.Params = mergeParams(w.Parameters, stepParams, s.Callee != nil)
 	if s.Callee == nil && sd.RequestBody != nil {

@@ -75,7 +75,11 @@ type Step struct {
 	Doc       *document.Step
 	Workflow  *Workflow
 	Operation *source.Operation
-	Callee    *Workflow
+	Source    *SourceRef // the source description the operation is in
+	// ProtocolContentType is the Content-Type the source's declared wire
+	// protocol requires (info.x-aws-protocol), or "".
+	ProtocolContentType string
+	Callee              *Workflow
 	Params    []*Param // effective: workflow parameters overridden by step ones
 	Body      *Body
 	Success   []*Criterion

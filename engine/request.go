@@ -11,7 +11,9 @@ import (
 	"strings"
 
 	"github.com/antchfx/xmlquery"
+	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/arazzo-go/arazzo/engine/source"
 	"github.com/arazzo-go/arazzo/expr"
 )
 
@@ -88,7 +90,7 @@ func (r *run) buildRequest(s *Step, ctx expr.Context) (*builtRequest, error) {
 	}
 	b.url = u
 	if s.Body != nil {
-		if err := b.setBody(s.Body, ctx, r.protocolContentType(s)); err != nil {
+		if err := b.setBody(s.Body, ctx, s.ProtocolContentType); err != nil {
 			return nil, err
 		}
 	}
@@ -96,21 +98,48 @@ func (r *run) buildRequest(s *Step, ctx expr.Context) (*builtRequest, error) {
 }
 
 // serverURL picks the base URL: an override for the source, else the
-// operation's first server with its variables filled in.
+// operation's first server with its variables filled in. It is worked out
+// once per run and source.
 func (r *run) serverURL(s *Step) (string, error) {
-	src := s.Operation.Source
-	name := r.sourceName(s)
+	servers := s.Operation.Servers()
+	key := serverKey{s.Source, serverOf(servers)}
+	if u, ok := r.servers[key]; ok {
+		return u, nil
+	}
+	u, err := r.resolveServer(s, servers)
+	if err == nil {
+		if r.servers == nil {
+			r.servers = map[serverKey]string{}
+		}
+		r.servers[key] = u
+	}
+	return u, err
+}
+
+type serverKey struct {
+	src    *SourceRef
+	server *openapi3.Server
+}
+
+func serverOf(ss openapi3.Servers) *openapi3.Server {
+	if len(ss) == 0 {
+		return nil
+	}
+	return ss[0]
+}
+
+func (r *run) resolveServer(s *Step, servers openapi3.Servers) (string, error) {
+	name := s.Source.Name
 	if o, ok := r.opts.Servers[name]; ok {
 		return o, nil
 	}
-	servers := s.Operation.Servers()
 	if len(servers) == 0 || servers[0] == nil || servers[0].URL == "" || strings.HasPrefix(servers[0].URL, "/") {
 		rel := ""
 		if len(servers) > 0 && servers[0] != nil {
 			rel = servers[0].URL
 		}
-		if strings.HasPrefix(src.Location, "http") {
-			base, _ := url.Parse(src.Location)
+		if loc := s.Operation.Source.Location; strings.HasPrefix(loc, "http") {
+			base, _ := url.Parse(loc)
 			ref, _ := url.Parse(rel)
 			if base != nil && ref != nil {
 				return base.ResolveReference(ref).String(), nil
@@ -132,24 +161,13 @@ func (r *run) serverURL(s *Step) (string, error) {
 	return u, nil
 }
 
-// sourceName finds the name the document gives the step's source.
-func (r *run) sourceName(s *Step) string {
-	for name, ref := range s.Workflow.Plan.sources {
-		if ref.Source == s.Operation.Source {
-			return name
-		}
-	}
-	return ""
-}
-
 // protocolContentType is the Content-Type a source's declared wire protocol
 // requires (info.x-aws-protocol: awsJson1_0 or awsJson1_1), or "".
-func (r *run) protocolContentType(s *Step) string {
-	info := s.Operation.Source.OpenAPI.Info
-	if info == nil {
+func protocolContentType(src *source.Source) string {
+	if src.OpenAPI == nil || src.OpenAPI.Info == nil {
 		return ""
 	}
-	switch info.Extensions["x-aws-protocol"] {
+	switch src.OpenAPI.Info.Extensions["x-aws-protocol"] {
 	case "awsJson1_0":
 		return "application/x-amz-json-1.0"
 	case "awsJson1_1":

@@ -209,6 +209,7 @@ type run struct {
 	done        map[*Workflow]string // workflows completed in this run, with their status
 	callers     map[*SourceRef]Caller
 	noticed     map[string]bool
+	servers     map[serverKey]string // base URLs worked out in this run
 	secrets     *strings.Replacer // masks secret values in events and errors
 	executions  int
 	stepResults []*StepResult
@@ -726,13 +727,15 @@ func (f *frame) callOperation(ctx context.Context, s *Step, attempt int) *stepOu
 	if br.hasBody {
 		body = bytes.NewReader(br.body)
 	}
-	ctx = WithReporter(ctx, func(e Event) {
-		e.WorkflowID, e.StepID = f.w.ID, s.ID
-		if e.Kind == "" {
-			e.Kind = Notice
-		}
-		r.emit(e)
-	})
+	if r.observed() {
+		ctx = WithReporter(ctx, func(e Event) {
+			e.WorkflowID, e.StepID = f.w.ID, s.ID
+			if e.Kind == "" {
+				e.Kind = Notice
+			}
+			r.emit(e)
+		})
+	}
 	req, err := http.NewRequestWithContext(ctx, br.method, br.url, body)
 	if err != nil {
 		return &stepOutcome{prep: fmt.Errorf("cannot build the request: %v", err), ex: ex}
@@ -750,7 +753,7 @@ func (f *frame) callOperation(ctx context.Context, s *Step, attempt int) *stepOu
 		return &stepOutcome{transport: fmt.Errorf("%s %s: %v", br.method, br.url, unwrapURLError(err)), ex: ex}
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, r.opts.MaxResponseBytes+1))
+	data, err := readBody(resp, r.opts.MaxResponseBytes+1)
 	ex.status, ex.hasStatus, ex.respHeader = resp.StatusCode, true, resp.Header
 	if err != nil {
 		ex.respBody = data
@@ -776,7 +779,7 @@ func (r *run) callerFor(s *Step) Caller {
 	if r.opts.Decorate == nil {
 		return r.opts.Caller
 	}
-	ref := s.Workflow.Plan.sources[r.sourceName(s)]
+	ref := s.Source
 	if c, ok := r.callers[ref]; ok {
 		return c
 	}
@@ -786,6 +789,16 @@ func (r *run) callerFor(s *Step) Caller {
 	c := r.opts.Decorate(ref, r.opts.Caller)
 	r.callers[ref] = c
 	return c
+}
+
+// readBody reads at most limit bytes, sized up front when the length is known.
+func readBody(resp *http.Response, limit int64) ([]byte, error) {
+	if n := resp.ContentLength; n > 0 && n < limit {
+		buf := bytes.NewBuffer(make([]byte, 0, n+1))
+		_, err := buf.ReadFrom(io.LimitReader(resp.Body, limit))
+		return buf.Bytes(), err
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, limit))
 }
 
 func capBytes(b []byte, n int) []byte {
