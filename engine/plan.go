@@ -80,12 +80,12 @@ type Step struct {
 	// protocol requires (info.x-aws-protocol), or "".
 	ProtocolContentType string
 	Callee              *Workflow
-	Params    []*Param // effective: workflow parameters overridden by step ones
-	Body      *Body
-	Success   []*Criterion
-	OnSuccess []*Action // effective: step actions, then workflow ones not redefined
-	OnFailure []*Action
-	Outputs   []Output
+	Params              []*Param // effective: workflow parameters overridden by step ones
+	Body                *Body
+	Success             []*Criterion
+	OnSuccess           []*Action // effective: step actions, then workflow ones not redefined
+	OnFailure           []*Action
+	Outputs             []Output
 }
 
 // Param is an effective parameter.

@@ -210,7 +210,7 @@ type run struct {
 	callers     map[*SourceRef]Caller
 	noticed     map[string]bool
 	servers     map[serverKey]string // base URLs worked out in this run
-	secrets     *strings.Replacer // masks secret values in events and errors
+	secrets     *strings.Replacer    // masks secret values in events and errors
 	executions  int
 	stepResults []*StepResult
 	stepIndex   map[*Step]*StepResult
