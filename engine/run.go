@@ -496,7 +496,7 @@ func (f *frame) decide(s *Step, res *stepOutcome, retries map[*Action]int) trans
 func (f *frame) matches(s *Step, a *Action) bool {
 	for _, c := range a.Criteria {
 		pass, err := c.Eval(f)
-		f.run.emit(Event{Kind: CriterionEvaluted, WorkflowID: f.w.ID, StepID: s.ID, Action: a.Name, Criterion: c.Spec.Condition, Passed: pass, Err: errText(err)})
+		f.run.emit(Event{Kind: CriterionEvaluted, WorkflowID: f.w.ID, StepID: s.ID, Action: a.Name, Criterion: c.Spec.Condition, Passed: pass, Err: errText(err), Message: c.Describe()})
 		if !pass {
 			return false
 		}
@@ -633,7 +633,7 @@ func (f *frame) execute(ctx context.Context, s *Step, attempt int) *stepOutcome 
 		}
 		for _, c := range s.Success {
 			pass, err := c.Eval(f)
-			r.emit(Event{Kind: CriterionEvaluted, WorkflowID: f.w.ID, StepID: s.ID, Criterion: c.Spec.Condition, Passed: pass, Err: errText(err)})
+			r.emit(Event{Kind: CriterionEvaluted, WorkflowID: f.w.ID, StepID: s.ID, Criterion: c.Spec.Condition, Passed: pass, Err: errText(err), Message: c.Describe()})
 			if !pass {
 				res.ok = false
 				res.failedOn = c.Spec.Condition

@@ -269,6 +269,16 @@ func toDoubleQuotes(s string) string {
 	return b.String()
 }
 
+// Describe names the criterion's kind and, for jsonpath, the dialect that
+// evaluates it: "simple", "regex", "jsonpath (rfc9535)", "jsonpath
+// (goessner)", "xpath".
+func (c *Criterion) Describe() string {
+	if c.Dialect != "" {
+		return c.Kind + " (" + c.Dialect + ")"
+	}
+	return c.Kind
+}
+
 // Expressions lists the runtime expressions the criterion reads.
 func (c *Criterion) Expressions() []*Expression {
 	var out []*Expression

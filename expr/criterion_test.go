@@ -172,8 +172,8 @@ func TestJSONPathCriteria(t *testing.T) {
 			if len(errs) > 0 {
 				t.Fatal(errs)
 			}
-			if c.Dialect != tt.dialect {
-				t.Errorf("dialect %s, want %s", c.Dialect, tt.dialect)
+			if c.Dialect != tt.dialect || c.Describe() != "jsonpath ("+tt.dialect+")" {
+				t.Errorf("dialect %s (%s), want %s", c.Dialect, c.Describe(), tt.dialect)
 			}
 			got, err := c.Eval(jsonCtx(t, tt.body))
 			if err != nil {

@@ -512,7 +512,7 @@ func (l *textLog) OnEvent(e engine.Event) {
 		}
 	case engine.CriterionEvaluted:
 		if l.verbose {
-			fmt.Fprintf(l.w, "    criterion %q: %v %s\n", e.Criterion, e.Passed, e.Err)
+			fmt.Fprintf(l.w, "    %s criterion %q: %v %s\n", e.Message, e.Criterion, e.Passed, e.Err)
 		}
 	case engine.Waiting:
 		fmt.Fprintf(l.w, "  waiting %s before %s (%s)\n", e.Wait, e.StepID, e.Message)
