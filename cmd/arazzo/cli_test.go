@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,7 +16,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/arazzo-go/arazzo/openapi/healthlake"
 )
@@ -271,21 +272,34 @@ func TestRunLoopGuardAndTimeout(t *testing.T) {
 
 func TestRunInterruptExits130(t *testing.T) {
 	ts, _ := itemServer(t)
-	cmd := exec.Command(binary, "run", cliDoc, "--workflow", "poll", "--server", "api="+ts.URL+"/v1", "--poll-interval", "50ms", "--output", "json")
-	var out bytes.Buffer
-	cmd.Stdout = &out
+	cmd := exec.Command(binary, "run", cliDoc, "--workflow", "poll", "--server", "api="+ts.URL+"/v1", "--poll-interval", "50ms")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(400 * time.Millisecond)
+	// Interrupt once the run is under way (the signal handler is set by then).
+	r := bufio.NewReader(stdout)
+	var out strings.Builder
+	for !strings.Contains(out.String(), "check #2") {
+		line, err := r.ReadString('\n')
+		out.WriteString(line)
+		if err != nil {
+			t.Fatalf("the run ended early:\n%s", out.String())
+		}
+	}
 	cmd.Process.Signal(syscall.SIGINT)
-	err := cmd.Wait()
+	rest, _ := io.ReadAll(r)
+	out.Write(rest)
+	err = cmd.Wait()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
 		t.Fatalf("want exit 130, got %v", err)
 	}
-	if !strings.Contains(out.String(), `"status": "failed"`) || !strings.Contains(out.String(), "cancelled") {
-		t.Fatalf("an interrupted run still reports what it did: %s", out.String())
+	if !strings.Contains(out.String(), "poll: failed") || !strings.Contains(out.String(), "cancelled") {
+		t.Fatalf("an interrupted run still reports what it did:\n%s", out.String())
 	}
 }
 

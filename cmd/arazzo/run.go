@@ -564,6 +564,9 @@ func named(a string) string {
 // showed them) and the outputs.
 func printResult(w io.Writer, res *engine.Result, steps bool) {
 	fmt.Fprintf(w, "\n%s: %s\n", res.WorkflowID, res.Status)
+	if res.Error != nil {
+		fmt.Fprintf(w, "  error: %s\n", res.Error)
+	}
 	for _, s := range res.Steps {
 		if !steps {
 			break
