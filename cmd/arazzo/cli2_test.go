@@ -227,3 +227,19 @@ func TestDryRunSendsNothing(t *testing.T) {
 		t.Fatalf("dry run still checks inputs: %d %s", r.code, r.stderr)
 	}
 }
+
+func TestServerVariables(t *testing.T) {
+	// The seed's server is https://healthlake.{region}.amazonaws.com: a dry
+	// run shows the region chosen by --server-var.
+	r := runCLIEnv(t, awsEnv(t, "AKIAX", "x", ""), "run", seedDoc, "--inputs", seedInputs, "--dry-run", "--server-var", "healthlakeApi.region=eu-west-2")
+	if r.code != 0 || !strings.Contains(r.stdout, "POST https://healthlake.eu-west-2.amazonaws.com/") {
+		t.Fatalf("%d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	r = runCLIEnv(t, awsEnv(t, "AKIAX", "x", ""), "run", seedDoc, "--inputs", seedInputs, "--dry-run", "--region", "ap-south-1")
+	if r.code != 0 || !strings.Contains(r.stdout, "POST https://healthlake.ap-south-1.amazonaws.com/") {
+		t.Fatalf("--region fills the region variable: %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if r = runCLI(t, "", "run", seedDoc, "--server-var", "=x"); r.code != 2 {
+		t.Fatal("a malformed --server-var is a usage error")
+	}
+}

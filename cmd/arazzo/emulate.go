@@ -13,8 +13,9 @@ import (
 
 func newEmulateCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "emulate",
-		Short: "Serve a local emulator of an AWS API",
+		Use:     "emulate",
+		Short:   "Serve a local emulator of an AWS API",
+		Example: "  arazzo emulate healthlake --addr 127.0.0.1:8089",
 	}
 	var addr, region, finalStatus string
 	var polls, throttle int

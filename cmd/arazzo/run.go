@@ -25,6 +25,7 @@ type runFlags struct {
 	inputs       []string
 	inputsFile   string
 	servers      []string
+	serverVars   []string
 	pollInterval string
 	maxSteps     int
 	timeout      time.Duration
@@ -69,6 +70,7 @@ inputs or the command line are invalid (nothing was sent); 130 interrupted.`,
 	f.StringArrayVar(&fl.inputs, "input", nil, "an input as NAME=VALUE, converted to the input's schema type (repeatable)")
 	f.StringVar(&fl.inputsFile, "inputs", "", "a JSON file of inputs (- for stdin); --input wins over it")
 	f.StringArrayVar(&fl.servers, "server", nil, "base URL for a source as SOURCE=URL (repeatable)")
+	f.StringArrayVar(&fl.serverVars, "server-var", nil, "an OpenAPI server variable as SOURCE.NAME=VALUE, or NAME=VALUE for every source (repeatable)")
 	f.StringVar(&fl.pollInterval, "poll-interval", "", "wait before a goto re-enters a step: a Go duration or seconds (default 5s)")
 	f.IntVar(&fl.maxSteps, "max-steps", engine.DefaultMaxSteps, "stop after this many step executions")
 	f.DurationVar(&fl.timeout, "timeout", 0, "stop the run after this long (0: no limit)")
@@ -127,6 +129,23 @@ func runWorkflows(cmd *cobra.Command, files []string, fl *runFlags) error {
 			return withCode(exitUsage, fmt.Errorf("--server %q: want SOURCE=URL", s))
 		}
 		base.Servers[name] = u
+	}
+	for _, sv := range fl.serverVars {
+		key, val, ok := strings.Cut(sv, "=")
+		src, name, qualified := strings.Cut(key, ".")
+		if !qualified {
+			src, name = "", key
+		}
+		if !ok || name == "" {
+			return withCode(exitUsage, fmt.Errorf("--server-var %q: want SOURCE.NAME=VALUE or NAME=VALUE", sv))
+		}
+		if base.ServerVariables == nil {
+			base.ServerVariables = map[string]map[string]string{}
+		}
+		if base.ServerVariables[src] == nil {
+			base.ServerVariables[src] = map[string]string{}
+		}
+		base.ServerVariables[src][name] = val
 	}
 	fileInputs, err := readInputsFile(cmd.InOrStdin(), fl.inputsFile)
 	if err != nil {

@@ -13,9 +13,10 @@ var version = ""
 
 func newVersionCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the version of arazzo",
-		Args:  cobra.NoArgs,
+		Use:     "version",
+		Short:   "Print the version of arazzo",
+		Example: "  arazzo version",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			fmt.Fprintf(cmd.OutOrStdout(), "arazzo %s\n", versionString())
 			return nil

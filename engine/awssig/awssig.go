@@ -236,7 +236,12 @@ func Apply(plan *engine.Plan, opts *engine.Options, cfg Config) map[string]Schem
 		}
 		regions[name] = r
 		if sc.RegionVariable != "" {
-			opts.ServerVariables[name] = map[string]string{sc.RegionVariable: r}
+			if opts.ServerVariables[name] == nil {
+				opts.ServerVariables[name] = map[string]string{}
+			}
+			if _, set := opts.ServerVariables[name][sc.RegionVariable]; !set {
+				opts.ServerVariables[name][sc.RegionVariable] = r
+			}
 		}
 	}
 	creds := cfg.Credentials
