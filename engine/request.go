@@ -374,7 +374,7 @@ func (b *builtRequest) setBody(body *Body, ctx expr.Context, protocolCT string) 
 		b.contentType = ct
 	}
 	if protocolCT != "" && mediaType(b.contentType) != protocolCT {
-		b.notices = append(b.notices, fmt.Sprintf("Content-Type %s (the source's declared AWS JSON protocol) is sent instead of the workflow's %s", protocolCT, b.contentType))
+		b.notices = append(b.notices, "Content-Type "+protocolCT+" (the source's declared AWS JSON protocol) is sent instead of the workflow's "+b.contentType)
 		b.contentType = protocolCT
 	}
 	b.header.Set("Content-Type", b.contentType)

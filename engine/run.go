@@ -285,10 +285,15 @@ func Sleep(ctx context.Context, d time.Duration) error {
 // built only then.
 func (r *run) observed() bool { return len(r.opts.Observers) > 0 }
 
+// emit is small enough to inline, so with no observer an event costs
+// nothing: deliver, which the event escapes into, is never reached.
 func (r *run) emit(e Event) {
-	if len(r.opts.Observers) == 0 {
-		return
+	if len(r.opts.Observers) > 0 {
+		r.deliver(e)
 	}
+}
+
+func (r *run) deliver(e Event) {
 	e.Time = r.opts.Now()
 	e = redactEvent(r.secrets, e)
 	for _, o := range r.opts.Observers {
@@ -496,7 +501,9 @@ func (f *frame) decide(s *Step, res *stepOutcome, retries map[*Action]int) trans
 func (f *frame) matches(s *Step, a *Action) bool {
 	for _, c := range a.Criteria {
 		pass, err := c.Eval(f)
-		f.run.emit(Event{Kind: CriterionEvaluted, WorkflowID: f.w.ID, StepID: s.ID, Action: a.Name, Criterion: c.Spec.Condition, Passed: pass, Err: errText(err), Message: c.Describe()})
+		if f.run.observed() {
+			f.run.emit(Event{Kind: CriterionEvaluted, WorkflowID: f.w.ID, StepID: s.ID, Action: a.Name, Criterion: c.Spec.Condition, Passed: pass, Err: errText(err), Message: c.Describe()})
+		}
 		if !pass {
 			return false
 		}
@@ -633,7 +640,9 @@ func (f *frame) execute(ctx context.Context, s *Step, attempt int) *stepOutcome 
 		}
 		for _, c := range s.Success {
 			pass, err := c.Eval(f)
-			r.emit(Event{Kind: CriterionEvaluted, WorkflowID: f.w.ID, StepID: s.ID, Criterion: c.Spec.Condition, Passed: pass, Err: errText(err), Message: c.Describe()})
+			if r.observed() {
+				r.emit(Event{Kind: CriterionEvaluted, WorkflowID: f.w.ID, StepID: s.ID, Criterion: c.Spec.Condition, Passed: pass, Err: errText(err), Message: c.Describe()})
+			}
 			if !pass {
 				res.ok = false
 				res.failedOn = c.Spec.Condition
@@ -740,9 +749,7 @@ func (f *frame) callOperation(ctx context.Context, s *Step, attempt int) *stepOu
 	if err != nil {
 		return &stepOutcome{prep: fmt.Errorf("cannot build the request: %v", err), ex: ex}
 	}
-	for k, v := range br.header {
-		req.Header[k] = v
-	}
+	req.Header = br.header // built for this request alone; $request.header reads it too
 	if r.observed() {
 		r.emit(Event{Kind: RequestSent, WorkflowID: f.w.ID, StepID: s.ID, Attempt: attempt,
 			Request: &RequestInfo{Method: br.method, URL: br.url, Header: redactHeader(req.Header), Body: capBytes(br.body, eventBodyBytes)}})
