@@ -36,7 +36,7 @@ type builtRequest struct {
 // out the HTTP request the operation describes.
 func (r *run) buildRequest(s *Step, ctx expr.Context) (*builtRequest, error) {
 	op := s.Operation
-	b := &builtRequest{method: op.Method, header: http.Header{}, query: map[string]string{}, path: map[string]string{}}
+	b := &builtRequest{method: op.Method, header: http.Header{}}
 	base, err := r.serverURL(s)
 	if err != nil {
 		return nil, err
@@ -56,10 +56,16 @@ func (r *run) buildRequest(s *Step, ctx expr.Context) (*builtRequest, error) {
 		switch prm.In {
 		case "path":
 			text := serializePath(prm.Name, v, style, explode)
+			if b.path == nil {
+				b.path = map[string]string{}
+			}
 			b.path[prm.Name] = expr.Text(v)
 			p = strings.ReplaceAll(p, "{"+prm.Name+"}", text)
 		case "query":
 			query = append(query, serializeQuery(prm.Name, v, style, explode)...)
+			if b.query == nil {
+				b.query = map[string]string{}
+			}
 			b.query[prm.Name] = expr.Text(v)
 		case "header":
 			b.header.Set(prm.Name, serializeSimple(v, explode))

@@ -362,7 +362,7 @@ func (r *run) steps(ctx context.Context, f *frame) wfOutcome {
 	for pc < len(w.Steps) {
 		s := w.Steps[pc]
 		f.visits[s]++
-		retries := map[*Action]int{}
+		var retries map[*Action]int // made on the first retry of this visit
 		attempt := 0
 		for {
 			attempt++
@@ -377,7 +377,7 @@ func (r *run) steps(ctx context.Context, f *frame) wfOutcome {
 			if err := ctx.Err(); err != nil && res.transport != nil {
 				return f.fail(s, attempt, res.ex, ctxMessage(err, s))
 			}
-			t := f.decide(s, res, retries)
+			t := f.decide(s, res, &retries)
 			r.emit(Event{Kind: ActionTaken, WorkflowID: w.ID, StepID: s.ID, Visit: f.visits[s], Attempt: attempt,
 				Action: actionName(t.action), ActionType: t.kind, Target: actionTarget(t.action), Wait: t.wait})
 			switch t.kind {
@@ -461,7 +461,7 @@ func actionTarget(a *Action) string {
 
 // decide picks the transition after a step's outcome: the first matching
 // action of the effective list, with retries counted per action.
-func (f *frame) decide(s *Step, res *stepOutcome, retries map[*Action]int) transition {
+func (f *frame) decide(s *Step, res *stepOutcome, retries *map[*Action]int) transition {
 	list := s.OnSuccess
 	if !res.ok {
 		list = s.OnFailure
@@ -481,10 +481,13 @@ func (f *frame) decide(s *Step, res *stepOutcome, retries map[*Action]int) trans
 				return transition{kind: "goto-workflow", action: a}
 			}
 		case "retry":
-			if retries[a] >= a.RetryLimit {
+			if *retries == nil {
+				*retries = map[*Action]int{}
+			}
+			if (*retries)[a] >= a.RetryLimit {
 				continue // exhausted: the next matching action is tried
 			}
-			retries[a]++
+			(*retries)[a]++
 			wait := time.Duration(a.RetryAfter * float64(time.Second))
 			if ra, ok := retryAfter(res.ex, f.run.opts.Now()); ok {
 				wait = ra
