@@ -801,12 +801,13 @@ func (r *run) callerFor(s *Step) Caller {
 	return c
 }
 
-// readBody reads at most limit bytes, sized up front when the length is known.
+// readBody reads at most limit bytes; a body of known length is read into
+// one buffer of exactly that size.
 func readBody(resp *http.Response, limit int64) ([]byte, error) {
 	if n := resp.ContentLength; n > 0 && n < limit {
-		buf := bytes.NewBuffer(make([]byte, 0, n+1))
-		_, err := buf.ReadFrom(io.LimitReader(resp.Body, limit))
-		return buf.Bytes(), err
+		buf := make([]byte, n)
+		m, err := io.ReadFull(resp.Body, buf)
+		return buf[:m], err
 	}
 	return io.ReadAll(io.LimitReader(resp.Body, limit))
 }
