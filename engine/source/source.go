@@ -13,7 +13,9 @@
 package source
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +24,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -347,22 +350,62 @@ func loadOpenAPI(ld *openapi3.Loader, data []byte, loc *url.URL) (doc *openapi3.
 	return ld.LoadFromDataWithPath(data, loc)
 }
 
-// sniff tells an OpenAPI description from an Arazzo document by its top-level key.
+// sniff tells an OpenAPI description from an Arazzo document by its
+// top-level key. It looks at the text first (a large description is not
+// parsed twice); only when that finds nothing does it parse the YAML.
 func sniff(data []byte) (string, error) {
+	if t := sniffText(data); t != "" {
+		if t == "swagger" {
+			return "", errors.New("Swagger 2.0 is not supported: convert it to OpenAPI 3")
+		}
+		return t, nil
+	}
 	var top map[string]yaml.Node
 	if err := yaml.Unmarshal(data, &top); err != nil {
 		return "", errors.New("not a YAML or JSON object")
 	}
-	if _, ok := top["openapi"]; ok {
-		return "openapi", nil
-	}
-	if _, ok := top["arazzo"]; ok {
-		return "arazzo", nil
+	for _, k := range []string{"openapi", "arazzo"} {
+		if _, ok := top[k]; ok {
+			return k, nil
+		}
 	}
 	if _, ok := top["swagger"]; ok {
 		return "", errors.New("Swagger 2.0 is not supported: convert it to OpenAPI 3")
 	}
 	return "", errors.New("neither an OpenAPI description (no openapi field) nor an Arazzo document (no arazzo field)")
+}
+
+var topKeyRE = regexp.MustCompile(`(?m)^["']?(openapi|arazzo|swagger)["']?[ \t]*:`)
+
+// sniffText finds a top-level key of a block-style YAML document (at the
+// start of a line), or the first key of a JSON object.
+func sniffText(data []byte) string {
+	trimmed := bytes.TrimLeft(data, " \t\r\n\ufeff")
+	if len(trimmed) > 0 && trimmed[0] == '{' {
+		dec := json.NewDecoder(bytes.NewReader(trimmed))
+		if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+			return ""
+		}
+		for dec.More() {
+			key, err := dec.Token()
+			if err != nil {
+				return ""
+			}
+			switch key {
+			case "openapi", "arazzo", "swagger":
+				return key.(string)
+			}
+			var skip json.RawMessage
+			if dec.Decode(&skip) != nil {
+				return ""
+			}
+		}
+		return ""
+	}
+	if m := topKeyRE.FindSubmatch(data); m != nil {
+		return string(m[1])
+	}
+	return ""
 }
 
 func (s *Source) index() {
