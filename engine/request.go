@@ -482,7 +482,8 @@ func applyReplacements(v any, reps []Replacement, ctx expr.Context, ct string) (
 			return nil, fmt.Errorf("replacements: the payload is not JSON: %v", err)
 		}
 	}
-	v = deepCopy(v)
+	// The payload may share parts with inputs or outputs: change a copy.
+	v = expr.MapLeaves(v, func(leaf any) any { return leaf })
 	for _, rep := range reps {
 		val, ok := rep.Value.Eval(ctx)
 		if !ok {
@@ -498,24 +499,6 @@ func applyReplacements(v any, reps []Replacement, ctx expr.Context, ct string) (
 		}
 	}
 	return v, nil
-}
-
-func deepCopy(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(x))
-		for k, e := range x {
-			m[k] = deepCopy(e)
-		}
-		return m
-	case []any:
-		a := make([]any, len(x))
-		for i, e := range x {
-			a[i] = deepCopy(e)
-		}
-		return a
-	}
-	return v
 }
 
 // setPointer replaces or adds the member a pointer names; `-` appends to an

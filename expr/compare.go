@@ -148,26 +148,35 @@ func deepEqual(l, r any) bool {
 // normalize rewrites numbers to one canonical text so 1 and 1.0 compare equal
 // inside objects and arrays.
 func normalize(v any) any {
+	return MapLeaves(v, func(leaf any) any {
+		if s, ok := leaf.(string); ok {
+			return strings.ToLower(s)
+		}
+		if n, ok := number(leaf); ok {
+			return n.RatString()
+		}
+		return leaf
+	})
+}
+
+// MapLeaves returns a copy of a JSON value with f applied to every leaf
+// (anything that is not an object or an array).
+func MapLeaves(v any, f func(leaf any) any) any {
 	switch x := v.(type) {
 	case map[string]any:
 		m := make(map[string]any, len(x))
 		for k, e := range x {
-			m[k] = normalize(e)
+			m[k] = MapLeaves(e, f)
 		}
 		return m
 	case []any:
 		a := make([]any, len(x))
 		for i, e := range x {
-			a[i] = normalize(e)
+			a[i] = MapLeaves(e, f)
 		}
 		return a
-	case string:
-		return strings.ToLower(x)
 	}
-	if n, ok := number(v); ok {
-		return n.RatString()
-	}
-	return v
+	return f(v)
 }
 
 func sortedKeys(m map[string]any) []string {

@@ -421,27 +421,17 @@ func floatView(ctx Context, e *Expression, val any) any {
 // floatNumbers converts json.Number to float64 for the gval engine, whose
 // operators know Go numbers only.
 func floatNumbers(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		f, err := x.Float64()
+	return MapLeaves(v, func(leaf any) any {
+		n, ok := leaf.(json.Number)
+		if !ok {
+			return leaf
+		}
+		f, err := n.Float64()
 		if err != nil {
-			return x.String()
+			return n.String()
 		}
 		return f
-	case map[string]any:
-		m := make(map[string]any, len(x))
-		for k, e := range x {
-			m[k] = floatNumbers(e)
-		}
-		return m
-	case []any:
-		a := make([]any, len(x))
-		for i, e := range x {
-			a[i] = floatNumbers(e)
-		}
-		return a
-	}
-	return v
+	})
 }
 
 func evalXPath(x *xpath.Expr, val any) (bool, error) {
