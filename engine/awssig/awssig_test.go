@@ -89,7 +89,6 @@ func referenceSignature(r *http.Request, body []byte, secret, region, service st
 }
 
 type captured struct {
-	mu   sync.Mutex
 	reqs []*http.Request
 	body [][]byte
 }

@@ -356,7 +356,7 @@ func loadOpenAPI(ld *openapi3.Loader, data []byte, loc *url.URL) (doc *openapi3.
 func sniff(data []byte) (string, error) {
 	if t := sniffText(data); t != "" {
 		if t == "swagger" {
-			return "", errors.New("Swagger 2.0 is not supported: convert it to OpenAPI 3")
+			return "", errors.New("swagger 2.0 descriptions are not supported: convert it to OpenAPI 3")
 		}
 		return t, nil
 	}
@@ -370,7 +370,7 @@ func sniff(data []byte) (string, error) {
 		}
 	}
 	if _, ok := top["swagger"]; ok {
-		return "", errors.New("Swagger 2.0 is not supported: convert it to OpenAPI 3")
+		return "", errors.New("swagger 2.0 descriptions are not supported: convert it to OpenAPI 3")
 	}
 	return "", errors.New("neither an OpenAPI description (no openapi field) nor an Arazzo document (no arazzo field)")
 }
