@@ -221,6 +221,7 @@ func (c *compiler) workflow(index int, w *Workflow) {
 			w.Inputs = in
 		}
 	}
+	w.secretInputs = classifySecrets(w)
 	for _, o := range outputsOf(wd.Outputs) {
 		w.Outputs = append(w.Outputs, c.output(wd.Outputs, o))
 	}

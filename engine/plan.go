@@ -58,6 +58,8 @@ type Workflow struct {
 	Parameters     []*Param
 	SuccessActions []*Action
 	FailureActions []*Action
+	// secretInputs says, for each declared input, whether it is masked.
+	secretInputs map[string]bool
 }
 
 // Step returns the step with the given id, or nil.

@@ -14,13 +14,12 @@ import (
 // key (apiKey, api_key, privateKey; but not keyId).
 func secretInputs(w *Workflow, inputs map[string]any, extra []string) *strings.Replacer {
 	var vals []string
-	props := map[string]any{}
-	if w.Inputs != nil {
-		props, _ = w.Inputs.Properties()
-	}
 	for name, v := range inputs {
-		p, _ := props[name].(map[string]any)
-		if !secretName(name) && p["format"] != "password" && p["writeOnly"] != true {
+		secret, known := w.secretInputs[name]
+		if !known {
+			secret = secretName(name)
+		}
+		if !secret {
 			continue
 		}
 		if s := fmt.Sprint(v); len(s) >= 4 {
@@ -42,6 +41,21 @@ func secretInputs(w *Workflow, inputs map[string]any, extra []string) *strings.R
 		pairs = append(pairs, s, Mask)
 	}
 	return strings.NewReplacer(pairs...)
+}
+
+// classifySecrets decides, once at compile time, which declared inputs are
+// secret: by schema (format: password, writeOnly) or by name.
+func classifySecrets(w *Workflow) map[string]bool {
+	out := map[string]bool{}
+	if w.Inputs == nil {
+		return out
+	}
+	props, _ := w.Inputs.Properties()
+	for name, p := range props {
+		pm, _ := p.(map[string]any)
+		out[name] = secretName(name) || pm["format"] == "password" || pm["writeOnly"] == true
+	}
+	return out
 }
 
 // SecretName reports whether an input or parameter name says its value is
