@@ -209,6 +209,14 @@ func (m requestMessage) Body() (any, bool) {
 	if !m.r.hasBody {
 		return nil, false
 	}
+	if !m.r.bodyDecoded {
+		d := json.NewDecoder(bytes.NewReader(m.r.body))
+		d.UseNumber()
+		if d.Decode(&m.r.bodyValue) != nil {
+			m.r.bodyValue = string(m.r.body)
+		}
+		m.r.bodyDecoded = true
+	}
 	return m.r.bodyValue, true
 }
 

@@ -26,7 +26,8 @@ type builtRequest struct {
 	query       map[string]string
 	path        map[string]string
 	body        []byte
-	bodyValue   any // the payload as a value, for $request.body
+	bodyValue   any  // the payload as a value, for $request.body
+	bodyDecoded bool // bodyValue is set (else it is decoded from body on demand)
 	hasBody     bool
 	contentType string
 	notices     []string
@@ -357,25 +358,35 @@ func (b *builtRequest) setBody(body *Body, ctx expr.Context, protocolCT string) 
 	if ct == "" {
 		ct = "application/json"
 	}
-	var v any
-	if body.HasPayload && body.Payload != nil {
-		var ok bool
-		if v, ok = body.Payload.Eval(ctx); !ok {
-			b.notices = append(b.notices, "the request body is undefined and is not sent")
-			return nil
+	if body.HasPayload && body.Payload != nil && body.Payload.IsContainer() && len(body.Replacements) == 0 && isJSONType(ct) {
+		// The common case, a JSON object or array template, is encoded
+		// straight from the template; $request.body decodes it if asked.
+		data, _, err := body.Payload.AppendJSON(make([]byte, 0, 256), ctx)
+		if err != nil {
+			return fmt.Errorf("the request body cannot be encoded as JSON: %v", err)
 		}
-	}
-	if len(body.Replacements) > 0 {
-		var err error
-		if v, err = applyReplacements(v, body.Replacements, ctx, ct); err != nil {
+		b.body, b.hasBody = data, true
+	} else {
+		var v any
+		if body.HasPayload && body.Payload != nil {
+			var ok bool
+			if v, ok = body.Payload.Eval(ctx); !ok {
+				b.notices = append(b.notices, "the request body is undefined and is not sent")
+				return nil
+			}
+		}
+		if len(body.Replacements) > 0 {
+			var err error
+			if v, err = applyReplacements(v, body.Replacements, ctx, ct); err != nil {
+				return err
+			}
+		}
+		data, err := encodeBody(v, ct, b)
+		if err != nil {
 			return err
 		}
+		b.body, b.bodyValue, b.bodyDecoded, b.hasBody = data, v, true, true
 	}
-	data, err := encodeBody(v, ct, b)
-	if err != nil {
-		return err
-	}
-	b.body, b.bodyValue, b.hasBody = data, v, true
 	if b.contentType == "" {
 		b.contentType = ct
 	}

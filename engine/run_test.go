@@ -160,6 +160,7 @@ func TestSequentialStepsOutputsAndTypes(t *testing.T) {
         outputs:
           id: $response.body#/id
           whole: $response.body
+          sentCount: $request.body#/count
       - stepId: get
         operationId: getItem
         parameters:
@@ -174,12 +175,13 @@ func TestSequentialStepsOutputsAndTypes(t *testing.T) {
       tag: $steps.get.outputs.second
       name: $steps.create.outputs.whole#/name
       url: $steps.get.outputs.url
+      sentCount: $steps.create.outputs.sentCount
 `, "")
 	res, err := plan.Run(context.Background(), "flow", map[string]any{"name": "pen"}, testOptions(ts, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]any{"id": json.Number("9007199254740993"), "tag": "b", "name": "first", "url": ts.URL + "/v1/items/9007199254740993"}
+	want := map[string]any{"id": json.Number("9007199254740993"), "tag": "b", "name": "first", "url": ts.URL + "/v1/items/9007199254740993", "sentCount": json.Number("3")}
 	if !reflect.DeepEqual(res.Outputs, want) {
 		t.Fatalf("outputs %#v, want %#v", res.Outputs, want)
 	}

@@ -236,6 +236,10 @@ func (v *Value) Expressions() []*Expression {
 	return nil
 }
 
+// IsContainer reports whether the value is an object or array template
+// (rather than a string, a literal scalar or one whole expression).
+func (v *Value) IsContainer() bool { return v.kind == 'o' || v.kind == 'a' }
+
 // IsLiteral reports whether evaluating the value can only return what was written.
 func (v *Value) IsLiteral() bool { return len(v.Expressions()) == 0 }
 
