@@ -1,7 +1,9 @@
 package expr
 
 import (
+	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -41,7 +43,17 @@ func FuzzTemplate(f *testing.F) {
 		var v any
 		if json.Unmarshal([]byte(s), &v) == nil {
 			cv, _ := CompileValue(v)
-			cv.Eval(ctx)
+			val, ok := cv.Eval(ctx)
+			// Direct encoding must equal encoding/json's.
+			got, gotOK, err := cv.AppendJSON(nil, ctx)
+			if err == nil && gotOK == ok && ok {
+				var want bytes.Buffer
+				enc := json.NewEncoder(&want)
+				enc.SetEscapeHTML(false)
+				if enc.Encode(val) == nil && string(got) != strings.TrimSuffix(want.String(), "\n") {
+					t.Fatalf("AppendJSON %s, encoding/json %s", got, want.String())
+				}
+			}
 		}
 	})
 }
