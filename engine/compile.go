@@ -810,16 +810,11 @@ func mergeActions(step, wf []*Action) []*Action {
 }
 
 func (c *compiler) checkDependsOn() {
-	deps := map[*Workflow][]*Workflow{}
-	for _, w := range c.plan.Workflows {
+	for wi, w := range c.plan.Workflows {
 		for i, d := range w.Doc.DependsOn {
-			pos := w.Doc.At("dependsOn")
-			if i < len(w.Doc.DependsOn) {
-				pos = c.doc.Index[fmt.Sprintf("/workflows/%d/dependsOn/%d", indexOf(c.plan.Workflows, w), i)]
-			}
+			pos := c.doc.Index[fmt.Sprintf("/workflows/%d/dependsOn/%d", wi, i)]
 			if t := c.workflowRef(d, pos); t != nil {
 				w.DependsOn = append(w.DependsOn, t)
-				deps[w] = append(deps[w], t)
 			}
 		}
 	}
@@ -835,7 +830,7 @@ func (c *compiler) checkDependsOn() {
 			return false
 		}
 		state[w] = 1
-		for _, d := range deps[w] {
+		for _, d := range w.DependsOn {
 			if visit(d, append(path, w.ID)) {
 				state[w] = 2
 				return true
@@ -847,13 +842,4 @@ func (c *compiler) checkDependsOn() {
 	for _, w := range c.plan.Workflows {
 		visit(w, nil)
 	}
-}
-
-func indexOf(ws []*Workflow, w *Workflow) int {
-	for i, x := range ws {
-		if x == w {
-			return i
-		}
-	}
-	return -1
 }

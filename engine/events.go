@@ -12,19 +12,19 @@ import (
 type EventKind string
 
 const (
-	RunStarted        EventKind = "run.started"
-	RunFinished       EventKind = "run.finished"
-	WorkflowStarted   EventKind = "workflow.started"
-	WorkflowFinished  EventKind = "workflow.finished"
-	StepStarted       EventKind = "step.started"
-	StepFinished      EventKind = "step.finished"
-	RequestSent       EventKind = "request.sent"
-	ResponseReceived  EventKind = "response.received"
-	CriterionEvaluted EventKind = "criterion.evaluated"
-	ActionTaken       EventKind = "action.taken"
-	Waiting           EventKind = "wait"
-	Notice            EventKind = "notice"       // something worth a warning: an undefined parameter, a body that is not JSON
-	CallerRetry       EventKind = "caller.retry" // a Caller decorator retries a request (throttling, transient errors)
+	RunStarted         EventKind = "run.started"
+	RunFinished        EventKind = "run.finished"
+	WorkflowStarted    EventKind = "workflow.started"
+	WorkflowFinished   EventKind = "workflow.finished"
+	StepStarted        EventKind = "step.started"
+	StepFinished       EventKind = "step.finished"
+	RequestSent        EventKind = "request.sent"
+	ResponseReceived   EventKind = "response.received"
+	CriterionEvaluated EventKind = "criterion.evaluated"
+	ActionTaken        EventKind = "action.taken"
+	Waiting            EventKind = "wait"
+	Notice             EventKind = "notice"       // something worth a warning: an undefined parameter, a body that is not JSON
+	CallerRetry        EventKind = "caller.retry" // a Caller decorator retries a request (throttling, transient errors)
 )
 
 // Event is one thing the engine did. Which fields are set depends on Kind.

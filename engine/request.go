@@ -183,27 +183,23 @@ func protocolContentType(src *source.Source) string {
 	return ""
 }
 
+// paramStyle is the declared style and explode, else OpenAPI's defaults:
+// form for query and cookie, simple otherwise; explode only for form.
 func paramStyle(p *Param) (string, bool) {
-	style, explode := "", false
+	style := ""
 	if p.Decl != nil {
 		style = p.Decl.Style
-		if p.Decl.Explode != nil {
-			explode = *p.Decl.Explode
-		} else {
-			explode = style == "" && (p.In == "query" || p.In == "cookie") || style == "form"
-		}
-	} else {
-		explode = p.In == "query" || p.In == "cookie"
 	}
 	if style == "" {
-		switch p.In {
-		case "query", "cookie":
+		style = "simple"
+		if p.In == "query" || p.In == "cookie" {
 			style = "form"
-		default:
-			style = "simple"
 		}
 	}
-	return style, explode
+	if p.Decl != nil && p.Decl.Explode != nil {
+		return style, *p.Decl.Explode
+	}
+	return style, style == "form"
 }
 
 // pairs lists an object's members in key order, as text.

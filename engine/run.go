@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -383,13 +384,10 @@ func (r *run) steps(ctx context.Context, f *frame) wfOutcome {
 			switch t.kind {
 			case "next":
 				pc++
-			case "end":
-				if res.ok {
+			case "end", "fail":
+				if t.kind == "end" && res.ok {
 					return wfOutcome{status: Succeeded}
 				}
-				out := f.fail(s, attempt, res.ex, res.message())
-				return out
-			case "fail":
 				return f.fail(s, attempt, res.ex, res.message())
 			case "goto-step":
 				target := t.action.Step
@@ -399,11 +397,8 @@ func (r *run) steps(ctx context.Context, f *frame) wfOutcome {
 					if ra, ok := retryAfter(res.ex, r.opts.Now()); ok {
 						wait = ra
 					}
-					if wait > 0 {
-						r.emit(Event{Kind: Waiting, WorkflowID: w.ID, StepID: target.ID, Wait: wait, Message: "poll"})
-						if err := r.opts.Sleep(ctx, wait); err != nil {
-							return f.fail(s, attempt, res.ex, ctxMessage(err, s))
-						}
+					if err := r.wait(ctx, w, target, wait, "poll"); err != nil {
+						return f.fail(s, attempt, res.ex, ctxMessage(err, s))
 					}
 				}
 				pc = target.Index
@@ -414,11 +409,8 @@ func (r *run) steps(ctx context.Context, f *frame) wfOutcome {
 				// status; its own outputs come from what ran.
 				return wfOutcome{status: out.status, err: out.err, last: out.last}
 			case "retry":
-				if t.wait > 0 {
-					r.emit(Event{Kind: Waiting, WorkflowID: w.ID, StepID: s.ID, Wait: t.wait, Message: "retry"})
-					if err := r.opts.Sleep(ctx, t.wait); err != nil {
-						return f.fail(s, attempt, res.ex, ctxMessage(err, s))
-					}
+				if err := r.wait(ctx, w, s, t.wait, "retry"); err != nil {
+					return f.fail(s, attempt, res.ex, ctxMessage(err, s))
 				}
 				if a := t.action; a.Step != nil || a.TargetWorkflow != nil {
 					if out, ok := f.runRetryTarget(ctx, a); !ok {
@@ -431,6 +423,15 @@ func (r *run) steps(ctx context.Context, f *frame) wfOutcome {
 		}
 	}
 	return wfOutcome{status: Succeeded}
+}
+
+// wait sleeps before step s is run again (a poll or a retry), as an event.
+func (r *run) wait(ctx context.Context, w *Workflow, s *Step, d time.Duration, reason string) error {
+	if d <= 0 {
+		return nil
+	}
+	r.emit(Event{Kind: Waiting, WorkflowID: w.ID, StepID: s.ID, Wait: d, Message: reason})
+	return r.opts.Sleep(ctx, d)
 }
 
 func ctxMessage(err error, s *Step) string {
@@ -505,7 +506,7 @@ func (f *frame) matches(s *Step, a *Action) bool {
 	for _, c := range a.Criteria {
 		pass, err := c.Eval(f)
 		if f.run.observed() {
-			f.run.emit(Event{Kind: CriterionEvaluted, WorkflowID: f.w.ID, StepID: s.ID, Action: a.Name, Criterion: c.Spec.Condition, Passed: pass, Err: errText(err), Message: c.Describe()})
+			f.run.emit(Event{Kind: CriterionEvaluated, WorkflowID: f.w.ID, StepID: s.ID, Action: a.Name, Criterion: c.Spec.Condition, Passed: pass, Err: errText(err), Message: c.Describe()})
 		}
 		if !pass {
 			return false
@@ -644,7 +645,7 @@ func (f *frame) execute(ctx context.Context, s *Step, attempt int) *stepOutcome 
 		for _, c := range s.Success {
 			pass, err := c.Eval(f)
 			if r.observed() {
-				r.emit(Event{Kind: CriterionEvaluted, WorkflowID: f.w.ID, StepID: s.ID, Criterion: c.Spec.Condition, Passed: pass, Err: errText(err), Message: c.Describe()})
+				r.emit(Event{Kind: CriterionEvaluated, WorkflowID: f.w.ID, StepID: s.ID, Criterion: c.Spec.Condition, Passed: pass, Err: errText(err), Message: c.Describe()})
 			}
 			if !pass {
 				res.ok = false
@@ -819,13 +820,12 @@ func capBytes(b []byte, n int) []byte {
 	return b
 }
 
-// unwrapURLError drops the url.Error wrapper, whose text repeats the URL.
+// unwrapURLError drops the *url.Error wrapper, whose text repeats the
+// method and URL that our own message already gives.
 func unwrapURLError(err error) error {
-	var ue interface{ Unwrap() error }
-	if errors.As(err, &ue) && strings.HasPrefix(err.Error(), "Get ") || strings.HasPrefix(err.Error(), "Post ") {
-		if u := errors.Unwrap(err); u != nil {
-			return u
-		}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
 	}
 	return err
 }

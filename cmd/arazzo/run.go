@@ -529,7 +529,7 @@ func (l *textLog) OnEvent(e engine.Event) {
 		case "goto-step", "goto-workflow", "retry", "end":
 			fmt.Fprintf(l.w, "  %s → %s %s%s\n", stepLabel(e), e.ActionType, e.Target, named(e.Action))
 		}
-	case engine.CriterionEvaluted:
+	case engine.CriterionEvaluated:
 		if l.verbose {
 			fmt.Fprintf(l.w, "    %s criterion %q: %v %s\n", e.Message, e.Criterion, e.Passed, e.Err)
 		}
