@@ -14,6 +14,7 @@ import (
 	"github.com/arazzo-go/arazzo/engine/schema"
 	"github.com/arazzo-go/arazzo/engine/source"
 	"github.com/arazzo-go/arazzo/expr"
+	"github.com/arazzo-go/arazzo/expr/jsonpointer"
 )
 
 // LoadFile reads, parses, checks and compiles the Arazzo document at path.
@@ -451,9 +452,9 @@ func (c *compiler) operationByPath(sd *document.Step) *source.Operation {
 	if err != nil {
 		decoded = frag
 	}
-	toks, perr := expr.SplitPointer(decoded)
+	toks, perr := jsonpointer.Split(decoded)
 	if perr != nil {
-		c.errorf(pos, "operation-path", "operationPath fragment %q is not a JSON pointer: %s", frag, perr.Msg)
+		c.errorf(pos, "operation-path", "operationPath fragment %q is not a JSON pointer: %s", frag, perr.(*jsonpointer.SyntaxError).Msg)
 		return nil
 	}
 	if len(toks) == 2 && toks[0] == "paths" {
@@ -695,8 +696,8 @@ func (c *compiler) body(rb *document.RequestBody, s *Step) *Body {
 		if isJSONType(b.ContentType) || !isXMLType(b.ContentType) {
 			if !strings.HasPrefix(r.Target, "/") {
 				c.errorf(r.At("target"), "replacement-target", "replacement target %q is not a JSON pointer (it must start with /)", r.Target)
-			} else if _, err := expr.SplitPointer(r.Target); err != nil {
-				c.errorf(r.At("target"), "replacement-target", "replacement target %q: %s", r.Target, err.Msg)
+			} else if _, err := jsonpointer.Split(r.Target); err != nil {
+				c.errorf(r.At("target"), "replacement-target", "replacement target %q: %s", r.Target, err.(*jsonpointer.SyntaxError).Msg)
 			}
 		}
 		v, errs := expr.CompileValue(r.Value)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/arazzo-go/arazzo/engine/source"
 	"github.com/arazzo-go/arazzo/expr"
+	"github.com/arazzo-go/arazzo/expr/jsonpointer"
 )
 
 // builtRequest is a request ready to send, with what expressions can read
@@ -489,54 +490,20 @@ func applyReplacements(v any, reps []Replacement, ctx expr.Context, ct string) (
 			return nil, fmt.Errorf("replacements: the payload is not JSON: %v", err)
 		}
 	}
-	// The payload may share parts with inputs or outputs: change a copy.
-	v = expr.MapLeaves(v, func(leaf any) any { return leaf })
 	for _, rep := range reps {
 		val, ok := rep.Value.Eval(ctx)
 		if !ok {
 			continue
 		}
-		toks, perr := expr.SplitPointer(rep.Target)
-		if perr != nil {
-			return nil, fmt.Errorf("replacement target %q: %s", rep.Target, perr.Msg)
+		toks, err := jsonpointer.Split(rep.Target)
+		if err != nil {
+			return nil, fmt.Errorf("replacement target %q: %v", rep.Target, err)
 		}
-		var err error
-		if v, err = setPointer(v, toks, val); err != nil {
+		// Set copies what it changes: the payload may share parts with
+		// inputs, outputs or the compiled template.
+		if v, err = jsonpointer.Set(v, toks, val); err != nil {
 			return nil, fmt.Errorf("replacement target %q: %v", rep.Target, err)
 		}
 	}
 	return v, nil
-}
-
-// setPointer replaces or adds the member a pointer names; `-` appends to an
-// array; a missing parent is an error.
-func setPointer(root any, toks []string, val any) (any, error) {
-	if len(toks) == 0 {
-		return val, nil
-	}
-	parent, ok := expr.ResolvePointer(root, toks[:len(toks)-1])
-	if !ok {
-		return nil, fmt.Errorf("its parent does not exist in the payload")
-	}
-	last := toks[len(toks)-1]
-	switch p := parent.(type) {
-	case map[string]any:
-		p[last] = val
-	case []any:
-		if last == "-" {
-			grown := append(p, val)
-			if len(toks) == 1 {
-				return grown, nil
-			}
-			return setPointer(root, toks[:len(toks)-1], grown)
-		}
-		var i int
-		if _, err := fmt.Sscanf(last, "%d", &i); err != nil || i < 0 || i >= len(p) {
-			return nil, fmt.Errorf("index %q is out of range", last)
-		}
-		p[i] = val
-	default:
-		return nil, fmt.Errorf("its parent is not an object or array")
-	}
-	return root, nil
 }

@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-// Compare applies a comparison operator with the loose rules of simple
+// compare applies a comparison operator with the loose rules of simple
 // conditions:
 //   - undefined equals nothing (so `!=` against it is true), and null
 //     equals only null;
@@ -20,9 +20,9 @@ import (
 //   - booleans equal only booleans (true == 'true' is false);
 //   - objects and arrays are equal when deeply equal;
 //   - any other mix is simply false, never an error.
-func Compare(op string, l any, lok bool, r any, rok bool) bool {
+func compare(op string, l any, lok bool, r any, rok bool) bool {
 	if op == "!=" {
-		return !Compare("==", l, lok, r, rok)
+		return !compare("==", l, lok, r, rok)
 	}
 	if !lok || !rok {
 		return false
@@ -148,7 +148,7 @@ func deepEqual(l, r any) bool {
 // normalize rewrites numbers to one canonical text so 1 and 1.0 compare equal
 // inside objects and arrays.
 func normalize(v any) any {
-	return MapLeaves(v, func(leaf any) any {
+	return mapLeaves(v, func(leaf any) any {
 		if s, ok := leaf.(string); ok {
 			return strings.ToLower(s)
 		}
@@ -159,20 +159,20 @@ func normalize(v any) any {
 	})
 }
 
-// MapLeaves returns a copy of a JSON value with f applied to every leaf
+// mapLeaves returns a copy of a JSON value with f applied to every leaf
 // (anything that is not an object or an array).
-func MapLeaves(v any, f func(leaf any) any) any {
+func mapLeaves(v any, f func(leaf any) any) any {
 	switch x := v.(type) {
 	case map[string]any:
 		m := make(map[string]any, len(x))
 		for k, e := range x {
-			m[k] = MapLeaves(e, f)
+			m[k] = mapLeaves(e, f)
 		}
 		return m
 	case []any:
 		a := make([]any, len(x))
 		for i, e := range x {
-			a[i] = MapLeaves(e, f)
+			a[i] = mapLeaves(e, f)
 		}
 		return a
 	}
@@ -186,10 +186,6 @@ func sortedKeys(m map[string]any) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-func escapeToken(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

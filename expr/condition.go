@@ -3,6 +3,8 @@ package expr
 import (
 	"encoding/json"
 	"strings"
+
+	"github.com/arazzo-go/arazzo/expr/jsonpointer"
 )
 
 // Condition is a parsed simple condition (the Arazzo criterion language
@@ -111,7 +113,7 @@ func (n navNode) eval(ctx Context) (any, bool) {
 	if !ok {
 		return nil, false
 	}
-	return Navigate(v, n.nav)
+	return navigate(v, n.nav)
 }
 func (n binNode) eval(ctx Context) (any, bool) {
 	switch n.op {
@@ -132,7 +134,7 @@ func (n binNode) eval(ctx Context) (any, bool) {
 	}
 	l, lok := n.l.eval(ctx)
 	r, rok := n.r.eval(ctx)
-	return Compare(n.op, l, lok, r, rok), true
+	return compare(n.op, l, lok, r, rok), true
 }
 
 func truth(v any, ok bool) bool {
@@ -354,7 +356,7 @@ func (p *condParser) postfix() node {
 				p.fail(p.tok.off, "an index in [] must be a non-negative integer")
 				return n
 			}
-			i, ok := arrayIndex(p.tok.text)
+			i, ok := jsonpointer.Index(p.tok.text)
 			if !ok {
 				p.fail(p.tok.off, "an index in [] must be a non-negative integer")
 				return n

@@ -77,7 +77,7 @@ var goessner = gval.NewLanguage(gval.Full(), pjsonpath.Language(),
 			return ok && strings.Contains(x, s), nil
 		case []any:
 			for _, e := range x {
-				if Compare("==", e, true, b, true) {
+				if compare("==", e, true, b, true) {
 					return true, nil
 				}
 			}
@@ -421,7 +421,7 @@ func floatView(ctx Context, e *Expression, val any) any {
 // floatNumbers converts json.Number to float64 for the gval engine, whose
 // operators know Go numbers only.
 func floatNumbers(v any) any {
-	return MapLeaves(v, func(leaf any) any {
+	return mapLeaves(v, func(leaf any) any {
 		n, ok := leaf.(json.Number)
 		if !ok {
 			return leaf

@@ -1,8 +1,9 @@
 package expr
 
 import (
-	"strconv"
 	"strings"
+
+	"github.com/arazzo-go/arazzo/expr/jsonpointer"
 )
 
 // Context is what expressions are evaluated against; the executor
@@ -100,7 +101,7 @@ func (e *Expression) named(m map[string]any, ok bool) (any, bool) {
 			continue
 		}
 		for _, k := range strings.Split(e.Name[i+1:], ".") {
-			if v, ok = Navigate(v, NavElem{Key: k}); !ok {
+			if v, ok = navigate(v, NavElem{Key: k}); !ok {
 				return nil, false
 			}
 		}
@@ -112,57 +113,20 @@ func (e *Expression) named(m map[string]any, ok bool) (any, bool) {
 func (e *Expression) descend(v any) (any, bool) {
 	ok := true
 	if e.HasPointer {
-		if v, ok = ResolvePointer(v, e.Pointer); !ok {
+		if v, ok = jsonpointer.Get(v, e.Pointer); !ok {
 			return nil, false
 		}
 	}
 	for _, n := range e.Nav {
-		if v, ok = Navigate(v, n); !ok {
+		if v, ok = navigate(v, n); !ok {
 			return nil, false
 		}
 	}
 	return v, true
 }
 
-// ResolvePointer applies split pointer tokens to a JSON value. Anything
-// that is not found, including `-` and indexes with leading zeros, is
-// undefined. A body kept as text has nothing to point into.
-func ResolvePointer(v any, toks []string) (any, bool) {
-	for _, t := range toks {
-		switch x := v.(type) {
-		case map[string]any:
-			var ok bool
-			if v, ok = x[t]; !ok {
-				return nil, false
-			}
-		case []any:
-			i, ok := arrayIndex(t)
-			if !ok || i >= len(x) {
-				return nil, false
-			}
-			v = x[i]
-		default:
-			return nil, false
-		}
-	}
-	return v, true
-}
-
-func arrayIndex(t string) (int, bool) {
-	if t == "" || (len(t) > 1 && t[0] == '0') {
-		return 0, false
-	}
-	for i := 0; i < len(t); i++ {
-		if t[i] < '0' || t[i] > '9' {
-			return 0, false
-		}
-	}
-	n, err := strconv.Atoi(t)
-	return n, err == nil
-}
-
-// Navigate applies one `.key` or `[n]` step.
-func Navigate(v any, n NavElem) (any, bool) {
+// navigate applies one `.key` or `[n]` step.
+func navigate(v any, n NavElem) (any, bool) {
 	if n.IsIdx {
 		a, ok := v.([]any)
 		if !ok || n.Index >= len(a) {
@@ -176,7 +140,7 @@ func Navigate(v any, n NavElem) (any, bool) {
 		return r, ok
 	case []any:
 		// `.0` reads like an index in dotted paths.
-		if i, ok := arrayIndex(n.Key); ok && i < len(x) {
+		if i, ok := jsonpointer.Index(n.Key); ok && i < len(x) {
 			return x[i], true
 		}
 	}

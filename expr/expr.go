@@ -17,6 +17,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/arazzo-go/arazzo/expr/jsonpointer"
 )
 
 // Source is what a runtime expression reads.
@@ -256,10 +258,10 @@ func (e *Expression) parseSuffix(s string, off int) *Error {
 			e.Warnings = append(e.Warnings, warnAt(off+1, "a JSON pointer starts with /: read #%s as #/%s", ptr, ptr))
 			ptr = "/" + ptr
 		}
-		toks, err := SplitPointer(ptr)
+		toks, err := jsonpointer.Split(ptr)
 		if err != nil {
-			err.Offset += off + 1
-			return err
+			se := err.(*jsonpointer.SyntaxError)
+			return errAt(off+1+se.Offset, "%s", se.Msg)
 		}
 		e.Pointer = toks
 		return nil
@@ -303,31 +305,6 @@ func parseNav(s string, off int) ([]NavElem, *Error) {
 		}
 	}
 	return nav, nil
-}
-
-// SplitPointer splits an RFC 6901 pointer into unescaped reference tokens.
-// The empty pointer (the whole value) has no tokens.
-func SplitPointer(ptr string) ([]string, *Error) {
-	if ptr == "" {
-		return nil, nil
-	}
-	if ptr[0] != '/' {
-		return nil, errAt(0, "a JSON pointer must start with /")
-	}
-	parts := strings.Split(ptr[1:], "/")
-	off := 1
-	for i, p := range parts {
-		for j := 0; j < len(p); j++ {
-			if p[j] == '~' && (j+1 >= len(p) || (p[j+1] != '0' && p[j+1] != '1')) {
-				return nil, errAt(off+j, "~ in a JSON pointer must be followed by 0 or 1")
-			}
-		}
-		off += len(p) + 1
-		if strings.Contains(p, "~") {
-			parts[i] = strings.ReplaceAll(strings.ReplaceAll(p, "~1", "/"), "~0", "~")
-		}
-	}
-	return parts, nil
 }
 
 func isTChar(c byte) bool {

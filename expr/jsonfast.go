@@ -168,7 +168,7 @@ func (f *fastCond) eval(root any) (bool, bool) {
 			v := root
 			ok := true
 			for _, n := range c.path {
-				if v, ok = Navigate(v, n); !ok {
+				if v, ok = navigate(v, n); !ok {
 					return false, true
 				}
 			}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"strings"
+
+	"github.com/arazzo-go/arazzo/expr/jsonpointer"
 )
 
 // Template is a string value as Arazzo fields hold them: a literal, exactly
@@ -202,7 +204,7 @@ func compileValue(v any, path string, errs *[]PathError) *Value {
 		keys := sortedKeys(x)
 		o := &Value{kind: 'o', keys: keys}
 		for _, k := range keys {
-			o.obj = append(o.obj, compileValue(x[k], path+"/"+escapeToken(k), errs))
+			o.obj = append(o.obj, compileValue(x[k], path+"/"+jsonpointer.Escape(k), errs))
 		}
 		return o
 	case []any:

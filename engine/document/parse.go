@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/arazzo-go/arazzo/engine/diag"
+	"github.com/arazzo-go/arazzo/expr/jsonpointer"
 )
 
 // Limits that keep a hostile document from exhausting memory: alias bombs
@@ -478,9 +479,9 @@ func (c *converter) value(n *yaml.Node, ptr string, depth int) (any, error) {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i].Value
 			if c.index != nil {
-				c.index[ptr+"/"+escapePtr(k)+"#key"] = posOf(n.Content[i])
+				c.index[ptr+"/"+jsonpointer.Escape(k)+"#key"] = posOf(n.Content[i])
 			}
-			v, err := c.value(n.Content[i+1], ptr+"/"+escapePtr(k), depth+1)
+			v, err := c.value(n.Content[i+1], ptr+"/"+jsonpointer.Escape(k), depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -535,8 +536,4 @@ func yamlNumber(s string) any {
 		return json.Number(strconv.FormatFloat(f, 'g', -1, 64))
 	}
 	return s
-}
-
-func escapePtr(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
 }

@@ -3,11 +3,12 @@ package schema
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+
+	"github.com/arazzo-go/arazzo/expr/jsonpointer"
 )
 
 // Inputs is a workflow's compiled `inputs` schema. It is immutable and safe
@@ -41,7 +42,7 @@ func CompileInputs(docURL string, raw any, pointer string) (*Inputs, error) {
 		// Our internal URN means nothing to the author: show the pointer.
 		return nil, errors.New(strings.ReplaceAll(err.Error(), url, ""))
 	}
-	node, _ := lookup(raw, pointer)
+	node, _ := jsonpointer.Lookup(raw, pointer)
 	return &Inputs{schema: s, resolved: resolveTop(raw, node, 0)}, nil
 }
 
@@ -55,7 +56,7 @@ func refCycle(raw any, pointer string) error {
 			return fmt.Errorf("$ref cycle: %s", strings.Join(chain, " -> "))
 		}
 		seen[ptr] = true
-		node, ok := lookup(raw, ptr)
+		node, ok := jsonpointer.Lookup(raw, ptr)
 		if !ok {
 			return nil
 		}
@@ -185,7 +186,7 @@ func resolveTop(root, node any, depth int) map[string]any {
 		return nil
 	}
 	if ref, ok := m["$ref"].(string); ok && strings.HasPrefix(ref, "#") {
-		target, ok := lookup(root, ref[1:])
+		target, ok := jsonpointer.Lookup(root, ref[1:])
 		if !ok {
 			return m
 		}
@@ -209,33 +210,4 @@ func resolveTop(root, node any, depth int) map[string]any {
 	}
 	out["properties"] = np
 	return out
-}
-
-// lookup evaluates an RFC 6901 pointer against plain JSON values.
-func lookup(v any, ptr string) (any, bool) {
-	if ptr == "" {
-		return v, true
-	}
-	if !strings.HasPrefix(ptr, "/") {
-		return nil, false
-	}
-	for _, tok := range strings.Split(ptr[1:], "/") {
-		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
-		switch x := v.(type) {
-		case map[string]any:
-			var ok bool
-			if v, ok = x[tok]; !ok {
-				return nil, false
-			}
-		case []any:
-			i, err := strconv.Atoi(tok)
-			if err != nil || i < 0 || i >= len(x) {
-				return nil, false
-			}
-			v = x[i]
-		default:
-			return nil, false
-		}
-	}
-	return v, true
 }

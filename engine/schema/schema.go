@@ -21,6 +21,7 @@ import (
 
 	"github.com/arazzo-go/arazzo/engine/diag"
 	"github.com/arazzo-go/arazzo/engine/document"
+	"github.com/arazzo-go/arazzo/expr/jsonpointer"
 )
 
 //go:embed arazzo-1.0.schema.yaml
@@ -111,7 +112,7 @@ func ValidateDocument(doc *document.Document) diag.List {
 		switch k := leaf.ErrorKind.(type) {
 		case *kind.AdditionalProperties:
 			if len(k.Properties) > 0 {
-				if p, ok := doc.Index[ptr+"/"+escape(k.Properties[0])+"#key"]; ok {
+				if p, ok := doc.Index[ptr+"/"+jsonpointer.Escape(k.Properties[0])+"#key"]; ok {
 					pos = p
 				}
 				msg = fmt.Sprintf("unknown field %s", quoteAll(k.Properties))
@@ -141,7 +142,7 @@ func ValidateDocument(doc *document.Document) diag.List {
 				msg = fmt.Sprintf("unknown field %q (only x- extensions may be added)", field)
 			}
 		case *kind.PropertyNames:
-			if p, ok := doc.Index[ptr+"/"+escape(k.Property)+"#key"]; ok {
+			if p, ok := doc.Index[ptr+"/"+jsonpointer.Escape(k.Property)+"#key"]; ok {
 				pos = p
 			}
 		}
@@ -219,13 +220,9 @@ func pointer(loc []string) string {
 	var b strings.Builder
 	for _, t := range loc {
 		b.WriteByte('/')
-		b.WriteString(escape(t))
+		b.WriteString(jsonpointer.Escape(t))
 	}
 	return b.String()
-}
-
-func escape(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
 }
 
 func quoteAll(ss []string) string {
