@@ -17,7 +17,7 @@ import (
 
 	"github.com/arazzo-go/arazzo/engine"
 	"github.com/arazzo-go/arazzo/engine/source"
-	"github.com/arazzo-go/arazzo/openapi/healthlake"
+	"github.com/arazzo-go/arazzo/examples/emulators/healthlake"
 )
 
 const seedPath = "../workflows/amazon-healthlake-export.arazzo.yaml"

@@ -30,19 +30,18 @@ func (p *Plan) DryRun(ctx context.Context, workflowID string, inputs map[string]
 	if err != nil {
 		return nil, err
 	}
-	r := newRun(p, opts)
-	r.secrets = secretInputs(w, inputs, r.opts.Secrets)
+	r := newRun(p, opts, w, inputs)
 	for _, x := range p.Workflows {
 		r.wfOutputs[x.ID] = placeholders("$workflows."+x.ID+".outputs.", x.Outputs)
 	}
-	f := &frame{run: r, w: w, inputs: inputs, steps: map[string]map[string]any{}, visits: map[*Step]int{}}
+	f := newFrame(r, w, inputs)
 	for _, s := range w.Steps {
 		f.steps[s.ID] = placeholders("$steps."+s.ID+".outputs.", s.Outputs)
 	}
 	var out []DryRequest
 	for _, s := range w.Steps {
 		d := DryRequest{WorkflowID: w.ID, StepID: s.ID}
-		if s.Callee != nil {
+		if s.Kind == WorkflowStep {
 			d.Calls, d.Inputs = s.Callee.ID, map[string]any{}
 			for _, prm := range s.Params {
 				if v, ok := prm.Value.Eval(f); ok {
@@ -54,17 +53,12 @@ func (p *Plan) DryRun(ctx context.Context, workflowID string, inputs map[string]
 		}
 		br, err := r.buildRequest(s, f)
 		if err != nil {
-			d.Error = redact(r, err.Error())
+			d.Error = r.redact.String(err.Error())
 			out = append(out, d)
 			continue
 		}
-		d.Method, d.URL, d.Body, d.Notes = br.method, redact(r, br.url), redact(r, string(br.body)), br.notices
-		d.Header = redactHeader(br.header)
-		for _, vs := range d.Header {
-			for i := range vs {
-				vs[i] = redact(r, vs[i])
-			}
-		}
+		d.Method, d.URL, d.Body, d.Notes = br.Method, r.redact.String(br.URL), r.redact.String(string(br.Body)), br.Notices
+		d.Header = r.redact.Header(br.Header)
 		out = append(out, d)
 	}
 	return out, nil
@@ -76,11 +70,4 @@ func placeholders(prefix string, outs []Output) map[string]any {
 		m[o.Name] = "<" + prefix + o.Name + ">"
 	}
 	return m
-}
-
-func redact(r *run, s string) string {
-	if r.secrets == nil {
-		return s
-	}
-	return r.secrets.Replace(s)
 }

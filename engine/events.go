@@ -2,9 +2,7 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
-	"strings"
 	"time"
 )
 
@@ -27,8 +25,41 @@ const (
 	CallerRetry        EventKind = "caller.retry" // a Caller decorator retries a request (throttling, transient errors)
 )
 
+func (k EventKind) String() string { return string(k) }
+
+// Status is how a run, a workflow or a step ended.
+type Status string
+
+// Status values.
+const (
+	Succeeded Status = "succeeded"
+	Failed    Status = "failed"
+)
+
+func (s Status) String() string { return string(s) }
+
+// Transition is the state machine's decision after a step.
+type Transition string
+
+const (
+	// Next: on to the following step (no action matched a success).
+	Next Transition = "next"
+	// EndWorkflow: an end action; the workflow ends with the step's status.
+	EndWorkflow Transition = "end"
+	// GotoStep: a goto action to a step of the same workflow.
+	GotoStep Transition = "goto-step"
+	// GotoWorkflow: a goto action to a workflow, which replaces this one.
+	GotoWorkflow Transition = "goto-workflow"
+	// RetryStep: a retry action; the step runs again after a wait.
+	RetryStep Transition = "retry"
+	// Fail: the step failed and no failure action matched.
+	Fail Transition = "fail"
+)
+
+func (t Transition) String() string { return string(t) }
+
 // Event is one thing the engine did. Which fields are set depends on Kind.
-// Header values that carry credentials are already masked.
+// Secret values and credential headers are already masked.
 type Event struct {
 	Kind       EventKind
 	Time       time.Time
@@ -45,12 +76,12 @@ type Event struct {
 	Criterion string // the condition text
 	Passed    bool
 
-	Action     string // action name
-	ActionType string // end, goto, retry, next, fail
-	Target     string // goto/retry target step or workflow
+	Action     string     // action name
+	Transition Transition // on ActionTaken: what the state machine does next
+	Target     string     // goto/retry target step or workflow
 	Wait       time.Duration
 
-	Status  string // succeeded or failed, on *.finished events
+	Status  Status // on *.finished events
 	Outputs map[string]any
 	Message string
 }
@@ -83,81 +114,19 @@ type ObserverFunc func(Event)
 // OnEvent calls f.
 func (f ObserverFunc) OnEvent(e Event) { f(e) }
 
-// Mask replaces secret values in every output.
-const Mask = "****"
-
-// sensitiveHeaders are masked in every event: credentials, session tokens
-// and signatures.
-var sensitiveHeaders = map[string]bool{
-	"authorization":        true,
-	"proxy-authorization":  true,
-	"cookie":               true,
-	"set-cookie":           true,
-	"x-amz-security-token": true,
-	"x-api-key":            true,
-	"api-key":              true,
-	"x-auth-token":         true,
-}
-
-// SensitiveHeader reports whether a header's value must never be shown.
-func SensitiveHeader(name string) bool {
-	n := strings.ToLower(name)
-	return sensitiveHeaders[n] || strings.Contains(n, "token") || strings.Contains(n, "secret") || strings.Contains(n, "password")
-}
-
-// redactHeader copies h with sensitive values masked.
-func redactHeader(h http.Header) http.Header {
-	out := make(http.Header, len(h))
-	for k, v := range h {
-		if SensitiveHeader(k) {
-			out[k] = []string{Mask}
-			continue
-		}
-		out[k] = append([]string(nil), v...)
-	}
-	return out
-}
-
 type reporterKey struct{}
 
 // WithReporter returns a context whose Report calls go to f. The engine
-// sets it on every request; tests of decorators use it directly.
+// sets it on every request; tests of middleware use it directly.
 func WithReporter(ctx context.Context, f func(Event)) context.Context {
 	return context.WithValue(ctx, reporterKey{}, f)
 }
 
-// Report lets a Caller decorator add an event to the run that sent the
+// Report lets a Caller middleware add an event to the run that sent the
 // request (ctx is the request's context). The run fills in the workflow
 // and step. Outside a run it does nothing.
 func Report(ctx context.Context, e Event) {
 	if f, ok := ctx.Value(reporterKey{}).(func(Event)); ok {
 		f(e)
 	}
-}
-
-// ErrorSummary finds an error type and message in an error response, by
-// the conventions JSON APIs use: the X-Amzn-ErrorType header and the
-// __type/code fields (AWS, with any "namespace#" dropped), message/Message,
-// RFC 9457 title/detail, and OAuth's error/error_description.
-func ErrorSummary(h http.Header, body []byte) (code, msg string) {
-	var m map[string]any
-	_ = json.Unmarshal(body, &m)
-	first := func(keys ...string) string {
-		for _, k := range keys {
-			if v, ok := m[k].(string); ok && v != "" {
-				return v
-			}
-		}
-		return ""
-	}
-	code = h.Get("X-Amzn-ErrorType")
-	if code == "" {
-		code = first("__type", "code", "Code", "error", "title")
-	}
-	if i := strings.LastIndexByte(code, '#'); i >= 0 {
-		code = code[i+1:]
-	}
-	code, _, _ = strings.Cut(code, ":")
-	msg = first("message", "Message", "errorMessage", "error_description", "detail")
-	return code, msg
 }

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/arazzo-go/arazzo/engine/protocol"
+	"github.com/arazzo-go/arazzo/engine/protocol/awsjson"
 	"github.com/arazzo-go/arazzo/expr"
 )
 
@@ -38,7 +40,7 @@ func FuzzResponseBody(f *testing.F) {
 		crits = append(crits, c)
 	}
 	f.Fuzz(func(t *testing.T, body []byte, contentType string) {
-		ex := &exchange{status: 200, hasStatus: true, respHeader: http.Header{"Content-Type": {contentType}}, respBody: body}
+		ex := &exchange{status: 500, hasStatus: true, respHeader: http.Header{"Content-Type": {contentType}}, respBody: body}
 		ex.parseBody()
 		fr := &frame{current: ex, steps: map[string]map[string]any{}}
 		for _, e := range parsed {
@@ -47,6 +49,8 @@ func FuzzResponseBody(f *testing.F) {
 		for _, c := range crits {
 			c.Eval(fr)
 		}
-		ErrorSummary(ex.respHeader, body)
+		ex.protocol = protocol.HTTP
+		ex.failedStatus(nil, false)
+		awsjson.Protocol{}.ErrorSummary(ex.respHeader, body)
 	})
 }

@@ -18,11 +18,13 @@ func mediaType(ct string) string {
 	return strings.ToLower(strings.TrimSpace(ct))
 }
 
-// isJSONType covers application/json, any */*+json, and the AWS JSON
-// protocols' application/x-amz-json-1.0 and 1.1.
+// isJSONType covers application/json, text/json, any */*+json, and the
+// vendor types whose subtype names json (application/x-amz-json-1.0,
+// application/x-ndjson is not one: it is a stream).
 func isJSONType(ct string) bool {
 	mt := mediaType(ct)
-	return mt == "application/json" || strings.HasSuffix(mt, "+json") || strings.HasPrefix(mt, "application/x-amz-json") || mt == "text/json"
+	_, sub, _ := strings.Cut(mt, "/")
+	return sub == "json" || strings.HasSuffix(sub, "+json") || (strings.HasPrefix(sub, "x-") && strings.Contains(sub, "-json") && !strings.Contains(sub, "ndjson"))
 }
 
 func isXMLType(ct string) bool {

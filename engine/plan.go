@@ -1,20 +1,38 @@
 // Package engine compiles Arazzo documents into immutable plans and runs
 // them.
 //
-// Compile is the validator: `arazzo validate` is compilation that stops
-// before running, so every check is written once. A Plan is immutable and
-// may be run from many goroutines at once; each Run keeps its own state.
+// The layers, and where a new capability goes:
 //
-// The executor is a deterministic state machine (see run.go): it decides the
-// next step from the current state and the outcome of a step, and every
-// side effect goes through the Caller interface. It never prints; it emits
-// Events to observers.
+//	document (parse, positions) ─► compile.go, resolve.go, references.go ─► Plan
+//	                                   │ (validate = compile that stops here)
+//	Plan ─► machine.go: the state machine. It decides the next step from a
+//	        step's outcome (criteria, actions, goto, retry, end); it does no
+//	        I/O and imports no net/http. It asks a step kind to perform:
+//	          operation.go  an HTTP operation (request.go lays it out)
+//	          call.go       a workflow call
+//	        (AsyncAPI messages will be a third step kind.)
+//	     ─► protocol.Protocol, chosen per source at compile time: reshapes a
+//	        request for its wire protocol and reads its errors (package
+//	        protocol; awsjson is one). A new protocol is a Detector passed
+//	        with WithProtocols.
+//	     ─► Middleware, per source and run: credentials, signing (package
+//	        auth/sigv4), recording, rate limits; a new auth scheme is a
+//	        Middleware.
+//	     ─► Caller: the one interface that touches the network.
+//	     ─► Events to Observers; package report turns them into text, JSON
+//	        lines, HAR and JUnit on any io.Writer. redact.go masks secrets
+//	        once, where events and errors are made.
+//
+// A Plan is immutable and may be run from many goroutines at once; each Run
+// keeps its own state. Errors a run returns are *RunError values whose
+// causes (see errors.go) work with errors.Is and errors.As.
 package engine
 
 import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/arazzo-go/arazzo/engine/document"
+	"github.com/arazzo-go/arazzo/engine/protocol"
 	"github.com/arazzo-go/arazzo/engine/schema"
 	"github.com/arazzo-go/arazzo/engine/source"
 	"github.com/arazzo-go/arazzo/expr"
@@ -30,10 +48,14 @@ type Plan struct {
 
 // SourceRef is a source description as loaded.
 type SourceRef struct {
-	Name, URL, Type string
-	Location        string
-	Source          *source.Source // nil when it could not be loaded
-	Plan            *Plan          // for arazzo sources: the nested document's plan
+	Name, URL string
+	Type      source.Type
+	Location  string
+	Source    *source.Source // nil when it could not be loaded
+	Plan      *Plan          // for arazzo sources: the nested document's plan
+	// Protocol is the wire protocol of an OpenAPI source, chosen at
+	// compile time (protocol.HTTP unless a Detector claimed it).
+	Protocol protocol.Protocol
 }
 
 // Workflow returns the workflow with the given id, or nil.
@@ -70,24 +92,47 @@ func (w *Workflow) Step(id string) *Step {
 	return nil
 }
 
+// StepKind says what a step does.
+type StepKind uint8
+
+const (
+	// Unresolved: the step's target could not be resolved (the plan has
+	// errors then, and is not run).
+	Unresolved StepKind = iota
+	// OperationStep calls an API operation (operationId or operationPath).
+	OperationStep
+	// WorkflowStep calls a workflow (workflowId).
+	WorkflowStep
+)
+
+func (k StepKind) String() string {
+	switch k {
+	case OperationStep:
+		return "operation"
+	case WorkflowStep:
+		return "workflow"
+	}
+	return "unresolved"
+}
+
 // Step is a compiled step. Exactly one of Operation and Callee is set.
 type Step struct {
 	ID        string
 	Index     int
+	Kind      StepKind
 	Doc       *document.Step
 	Workflow  *Workflow
 	Operation *source.Operation
 	Source    *SourceRef // the source description the operation is in
-	// ProtocolContentType is the Content-Type the source's declared wire
-	// protocol requires (info.x-aws-protocol), or "".
-	ProtocolContentType string
-	Callee              *Workflow
-	Params              []*Param // effective: workflow parameters overridden by step ones
-	Body                *Body
-	Success             []*Criterion
-	OnSuccess           []*Action // effective: step actions, then workflow ones not redefined
-	OnFailure           []*Action
-	Outputs             []Output
+	Callee    *Workflow
+	Params    []*Param // effective: workflow parameters overridden by step ones
+	Body      *Body
+	Success   []*Criterion
+	OnSuccess []*Action // effective: step actions, then workflow ones not redefined
+	OnFailure []*Action
+	Outputs   []Output
+	// perform is the step kind's implementation, set at compile time.
+	perform performer
 }
 
 // Param is an effective parameter.
@@ -114,12 +159,26 @@ type Replacement struct {
 // Criterion is a compiled criterion with its source position for reports.
 type Criterion struct {
 	*expr.Criterion
-	Pos document.Pos
+	File string
+	Pos  document.Pos
 }
+
+// ActionType is a success or failure action's type.
+type ActionType string
+
+// Action types, as the specification spells them.
+const (
+	End   ActionType = "end"
+	Goto  ActionType = "goto"
+	Retry ActionType = "retry"
+)
+
+func (t ActionType) String() string { return string(t) }
 
 // Action is a compiled success or failure action.
 type Action struct {
-	Name, Type     string
+	Name           string
+	Type           ActionType
 	StepID         string    // goto/retry target step id ("" if none)
 	Step           *Step     // resolved target step
 	TargetWorkflow *Workflow // resolved target workflow

@@ -13,7 +13,7 @@ import (
 	"github.com/antchfx/xmlquery"
 	"github.com/getkin/kin-openapi/openapi3"
 
-	"github.com/arazzo-go/arazzo/engine/source"
+	"github.com/arazzo-go/arazzo/engine/protocol"
 	"github.com/arazzo-go/arazzo/expr"
 	"github.com/arazzo-go/arazzo/expr/jsonpointer"
 )
@@ -21,37 +21,32 @@ import (
 // builtRequest is a request ready to send, with what expressions can read
 // of it ($request.*, $url, $method).
 type builtRequest struct {
-	method      string
-	url         string
-	header      http.Header
+	protocol.Request
 	query       map[string]string
 	path        map[string]string
-	body        []byte
 	bodyValue   any  // the payload as a value, for $request.body
-	bodyDecoded bool // bodyValue is set (else it is decoded from body on demand)
-	hasBody     bool
-	contentType string
-	notices     []string
+	bodyDecoded bool // bodyValue is set (else it is decoded from Body on demand)
 }
 
 // buildRequest evaluates a step's parameters and body against ctx and lays
 // out the HTTP request the operation describes.
 func (r *run) buildRequest(s *Step, ctx expr.Context) (*builtRequest, error) {
 	op := s.Operation
-	b := &builtRequest{method: op.Method, header: http.Header{}}
+	b := &builtRequest{Request: protocol.Request{Operation: op, Method: op.Method, Header: http.Header{}}}
 	base, err := r.serverURL(s)
 	if err != nil {
 		return nil, err
 	}
-	// Public AWS descriptions key paths as "/#X-Amz-Target=Service.Op";
-	// the fragment only tells operations apart and is never sent.
+	// Descriptions of RPC-style APIs key several operations on one path
+	// with a fragment ("/#Action=X"); the fragment only tells them apart
+	// and is never sent.
 	p, _, _ := strings.Cut(op.Path, "#")
 	var query []string
 	var cookies []string
 	for _, prm := range s.Params {
 		v, ok := prm.Value.Eval(ctx)
 		if !ok {
-			b.notices = append(b.notices, fmt.Sprintf("parameter %s (%s) is undefined and is not sent", prm.Name, prm.In))
+			b.Notices = append(b.Notices, fmt.Sprintf("parameter %s (%s) is undefined and is not sent", prm.Name, prm.In))
 			continue
 		}
 		style, explode := paramStyle(prm)
@@ -70,11 +65,11 @@ func (r *run) buildRequest(s *Step, ctx expr.Context) (*builtRequest, error) {
 			}
 			b.query[prm.Name] = expr.Text(v)
 		case "header":
-			b.header.Set(prm.Name, serializeSimple(v, explode))
+			b.Header.Set(prm.Name, serializeSimple(v, explode))
 			// Keep the author's spelling on the wire.
 			if canon := http.CanonicalHeaderKey(prm.Name); canon != prm.Name {
-				b.header[prm.Name] = b.header[canon]
-				delete(b.header, canon)
+				b.Header[prm.Name] = b.Header[canon]
+				delete(b.Header, canon)
 			}
 		case "cookie":
 			cookies = append(cookies, prm.Name+"="+serializeSimple(v, explode))
@@ -86,7 +81,7 @@ func (r *run) buildRequest(s *Step, ctx expr.Context) (*builtRequest, error) {
 		}
 	}
 	if len(cookies) > 0 {
-		b.header.Set("Cookie", strings.Join(cookies, "; "))
+		b.Header.Set("Cookie", strings.Join(cookies, "; "))
 	}
 	u := strings.TrimSuffix(base, "/") + p
 	if len(query) > 0 {
@@ -96,10 +91,19 @@ func (r *run) buildRequest(s *Step, ctx expr.Context) (*builtRequest, error) {
 		}
 		u += sep + strings.Join(query, "&")
 	}
-	b.url = u
+	b.URL = u
 	if s.Body != nil {
-		if err := b.setBody(s.Body, ctx, s.ProtocolContentType); err != nil {
+		if err := b.setBody(s.Body, ctx); err != nil {
 			return nil, err
+		}
+	}
+	if p := s.Source.Protocol; p != nil {
+		body := b.Body
+		if err := p.Prepare(&b.Request); err != nil {
+			return nil, fmt.Errorf("%s protocol: %w", p.Name(), err)
+		}
+		if len(body) != len(b.Body) || (len(body) > 0 && &body[0] != &b.Body[0]) {
+			b.bodyValue, b.bodyDecoded = nil, false // reshaped: decode anew
 		}
 	}
 	return b, nil
@@ -153,12 +157,26 @@ func (r *run) resolveServer(s *Step, servers openapi3.Servers) (string, error) {
 				return base.ResolveReference(ref).String(), nil
 			}
 		}
-		return "", fmt.Errorf("source %q has no absolute server URL: give one with --server %s=URL", name, name)
+		return "", &NoServerError{Source: name}
 	}
 	sv := servers[0]
 	u := sv.URL
+	var defaults map[string]string
+	for _, m := range r.opts.Middleware {
+		if d, ok := m.(ServerVariableDefaults); ok {
+			for k, v := range d.ServerVariables(s.Source) {
+				if defaults == nil {
+					defaults = map[string]string{}
+				}
+				defaults[k] = v
+			}
+		}
+	}
 	for v, def := range sv.Variables {
 		val := def.Default
+		if o, ok := defaults[v]; ok {
+			val = o
+		}
 		if o, ok := r.opts.ServerVariables[name][v]; ok {
 			val = o
 		} else if o, ok := r.opts.ServerVariables[""][v]; ok {
@@ -167,21 +185,6 @@ func (r *run) resolveServer(s *Step, servers openapi3.Servers) (string, error) {
 		u = strings.ReplaceAll(u, "{"+v+"}", val)
 	}
 	return u, nil
-}
-
-// protocolContentType is the Content-Type a source's declared wire protocol
-// requires (info.x-aws-protocol: awsJson1_0 or awsJson1_1), or "".
-func protocolContentType(src *source.Source) string {
-	if src.OpenAPI == nil || src.OpenAPI.Info == nil {
-		return ""
-	}
-	switch src.OpenAPI.Info.Extensions["x-aws-protocol"] {
-	case "awsJson1_0":
-		return "application/x-amz-json-1.0"
-	case "awsJson1_1":
-		return "application/x-amz-json-1.1"
-	}
-	return ""
 }
 
 // paramStyle is the declared style and explode, else OpenAPI's defaults:
@@ -348,9 +351,8 @@ func serializeQuery(name string, v any, style string, explode bool) []string {
 }
 
 // setBody evaluates the payload, applies replacements and serializes it by
-// content type. protocolCT, when set, is the Content-Type the source's wire
-// protocol requires; it wins over the document's.
-func (b *builtRequest) setBody(body *Body, ctx expr.Context, protocolCT string) error {
+// content type.
+func (b *builtRequest) setBody(body *Body, ctx expr.Context) error {
 	ct := body.ContentType
 	if ct == "" {
 		ct = "application/json"
@@ -362,13 +364,13 @@ func (b *builtRequest) setBody(body *Body, ctx expr.Context, protocolCT string) 
 		if err != nil {
 			return fmt.Errorf("the request body cannot be encoded as JSON: %v", err)
 		}
-		b.body, b.hasBody = data, true
+		b.Body, b.HasBody = data, true
 	} else {
 		var v any
 		if body.HasPayload && body.Payload != nil {
 			var ok bool
 			if v, ok = body.Payload.Eval(ctx); !ok {
-				b.notices = append(b.notices, "the request body is undefined and is not sent")
+				b.Notices = append(b.Notices, "the request body is undefined and is not sent")
 				return nil
 			}
 		}
@@ -382,16 +384,12 @@ func (b *builtRequest) setBody(body *Body, ctx expr.Context, protocolCT string) 
 		if err != nil {
 			return err
 		}
-		b.body, b.bodyValue, b.bodyDecoded, b.hasBody = data, v, true, true
+		b.Body, b.bodyValue, b.bodyDecoded, b.HasBody = data, v, true, true
 	}
-	if b.contentType == "" {
-		b.contentType = ct
+	if b.ContentType == "" {
+		b.ContentType = ct
 	}
-	if protocolCT != "" && mediaType(b.contentType) != protocolCT {
-		b.notices = append(b.notices, "Content-Type "+protocolCT+" (the source's declared AWS JSON protocol) is sent instead of the workflow's "+b.contentType)
-		b.contentType = protocolCT
-	}
-	b.header.Set("Content-Type", b.contentType)
+	b.Header.Set("Content-Type", b.ContentType)
 	return nil
 }
 
@@ -428,7 +426,7 @@ func encodeBody(v any, ct string, b *builtRequest) ([]byte, error) {
 		if err := w.Close(); err != nil {
 			return nil, err
 		}
-		b.contentType = w.FormDataContentType()
+		b.ContentType = w.FormDataContentType()
 		return buf.Bytes(), nil
 	case isXMLType(ct):
 		return nil, fmt.Errorf("an XML body needs a string payload (objects have no defined XML form)")

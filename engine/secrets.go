@@ -2,45 +2,27 @@ package engine
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"unicode"
 )
 
-// Secret inputs are masked wherever the engine reports something: events
+// Secret inputs are masked (see redactor) wherever the engine reports something: events
 // (requests, responses, messages) and errors. An input is secret when its
 // schema says `format: password` or `writeOnly: true`, or when its name says
 // so: it contains secret, token, password, passwd, credential, or ends in
 // key (apiKey, api_key, privateKey; but not keyId).
-func secretInputs(w *Workflow, inputs map[string]any, extra []string) *strings.Replacer {
+func secretValues(w *Workflow, inputs map[string]any, extra []string) []string {
 	var vals []string
 	for name, v := range inputs {
 		secret, known := w.secretInputs[name]
 		if !known {
 			secret = secretName(name)
 		}
-		if !secret {
-			continue
-		}
-		if s := fmt.Sprint(v); len(s) >= 4 {
-			vals = append(vals, s)
+		if secret {
+			vals = append(vals, fmt.Sprint(v))
 		}
 	}
-	for _, s := range extra {
-		if len(s) >= 4 {
-			vals = append(vals, s)
-		}
-	}
-	if len(vals) == 0 {
-		return nil
-	}
-	// Longest first, so a secret that contains another is masked whole.
-	sort.Slice(vals, func(i, j int) bool { return len(vals[i]) > len(vals[j]) })
-	pairs := make([]string, 0, 2*len(vals))
-	for _, s := range vals {
-		pairs = append(pairs, s, Mask)
-	}
-	return strings.NewReplacer(pairs...)
+	return append(vals, extra...)
 }
 
 // classifySecrets decides, once at compile time, which declared inputs are
@@ -97,31 +79,4 @@ func splitWords(s string) []string {
 	}
 	flush()
 	return words
-}
-
-// redactEvent masks secret values in what an event carries.
-func redactEvent(r *strings.Replacer, e Event) Event {
-	if r == nil {
-		return e
-	}
-	e.Err, e.Message = r.Replace(e.Err), r.Replace(e.Message)
-	if e.Request != nil {
-		q := *e.Request
-		q.URL = r.Replace(q.URL)
-		q.Body = []byte(r.Replace(string(q.Body)))
-		q.Header = q.Header.Clone()
-		for k, vs := range q.Header {
-			for i, v := range vs {
-				vs[i] = r.Replace(v)
-			}
-			q.Header[k] = vs
-		}
-		e.Request = &q
-	}
-	if e.Response != nil {
-		p := *e.Response
-		p.Body = []byte(r.Replace(string(p.Body)))
-		e.Response = &p
-	}
-	return e
 }

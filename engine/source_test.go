@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -65,10 +66,10 @@ func TestRemoteSourcesPolicyTimeoutAndSizeCap(t *testing.T) {
 		return []byte("arazzo: 1.0.1\ninfo: {title: t, version: '1'}\nsourceDescriptions:\n  - {name: api, url: '" + srv.URL + path + "'}\nworkflows:\n  - workflowId: w\n    steps:\n      - {stepId: s, operationId: getStatus}\n")
 	}
 	ctx := context.Background()
-	if _, diags := LoadBytes(ctx, "remote.arazzo.yaml", doc("/api.yaml"), &source.Loader{}); !strings.Contains(diags.Error(), "remote sources are off") {
+	if _, diags := LoadBytes(ctx, "remote.arazzo.yaml", doc("/api.yaml"), &source.Loader{}); len(diags) == 0 || !errors.Is(diags[0].Cause, source.ErrRemoteOff) {
 		t.Fatalf("remote sources need an opt-in: %v", diags)
 	}
-	if _, diags := LoadBytes(ctx, "remote.arazzo.yaml", doc("/api.yaml"), &source.Loader{AllowRemote: true}); !strings.Contains(diags.Error(), "need --allow-private") {
+	if _, diags := LoadBytes(ctx, "remote.arazzo.yaml", doc("/api.yaml"), &source.Loader{AllowRemote: true}); len(diags) == 0 || !errors.Is(diags[0].Cause, source.ErrPrivateAddress) {
 		t.Fatalf("a remote source on a loopback address needs a second opt-in: %v", diags)
 	}
 	if p, diags := LoadBytes(ctx, "remote.arazzo.yaml", doc("/api.yaml"), &source.Loader{AllowRemote: true, AllowPrivate: true}); p == nil {

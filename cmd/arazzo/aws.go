@@ -10,8 +10,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/arazzo-go/arazzo/engine"
-	"github.com/arazzo-go/arazzo/engine/awssig"
-	"github.com/arazzo-go/arazzo/openapi/healthlake"
+	"github.com/arazzo-go/arazzo/engine/auth/sigv4"
+	"github.com/arazzo-go/arazzo/engine/protocol/awsjson"
+	"github.com/arazzo-go/arazzo/examples/emulators/healthlake"
 )
 
 // awsFlags configure signing for sources that are AWS APIs.
@@ -33,14 +34,14 @@ func configureAWS(ctx context.Context, plan *engine.Plan, opts *engine.Options, 
 	if fl.emulate != "" && fl.emulate != "healthlake" {
 		return stop, fmt.Errorf("--emulate %q: the only emulator is healthlake", fl.emulate)
 	}
-	schemes := awssig.Sources(plan)
+	schemes := sigv4.Sources(plan)
 	if len(schemes) == 0 {
 		if fl.emulate != "" {
 			return stop, fmt.Errorf("--emulate %s: no source of this document is an AWS API", fl.emulate)
 		}
 		return stop, nil
 	}
-	cfg := awssig.Config{Region: fl.region, MaxAttempts: fl.maxAttempts}
+	cfg := sigv4.Config{Region: fl.region, MaxAttempts: fl.maxAttempts}
 	if cfg.Region == "" {
 		cfg.Region = os.Getenv("AWS_REGION")
 	}
@@ -72,6 +73,11 @@ func configureAWS(ctx context.Context, plan *engine.Plan, opts *engine.Options, 
 		}
 		cfg.Credentials, cfg.Region = awsCfg.Credentials, awsCfg.Region
 	}
-	awssig.Apply(plan, opts, cfg)
+	opts.Middleware = append(opts.Middleware, sigv4.New(cfg))
 	return stop, nil
+}
+
+// compileOptions are the wire protocols the CLI knows, beyond plain HTTP.
+func compileOptions() []engine.CompileOption {
+	return []engine.CompileOption{engine.WithProtocols(awsjson.Detect)}
 }

@@ -17,7 +17,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/arazzo-go/arazzo/openapi/healthlake"
+	"github.com/arazzo-go/arazzo/examples/emulators/healthlake"
 )
 
 // The CLI is tested as users run it: the built binary, its stdout, stderr

@@ -16,7 +16,8 @@ import (
 // loadPlan loads a document for the read-only commands; diagnostics that
 // are errors make it a usage error (exit 2).
 func loadPlan(cmd *cobra.Command, file string, allowRemote bool) (*engine.Plan, error) {
-	plan, diags := engine.LoadFile(cmd.Context(), file, &source.Loader{AllowRemote: allowRemote})
+	plan, diags := engine.LoadFile(cmd.Context(), file, &source.Loader{AllowRemote: allowRemote}, compileOptions()...)
+	diags = withFlagHints(diags)
 	if plan == nil {
 		for _, d := range diags.Errors() {
 			fmt.Fprintln(cmd.ErrOrStderr(), d.String())

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/arazzo-go/arazzo/openapi/healthlake"
+	"github.com/arazzo-go/arazzo/examples/emulators/healthlake"
 )
 
 func newEmulateCmd() *cobra.Command {

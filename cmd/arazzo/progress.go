@@ -86,7 +86,7 @@ func (p *progress) OnEvent(e engine.Event) {
 			s.state, s.note = "failed", e.Err
 		}
 	case engine.ActionTaken:
-		if e.ActionType == "retry" {
+		if e.Transition == engine.RetryStep {
 			p.step(e.WorkflowID, e.StepID).retries++
 		}
 	case engine.CallerRetry:

@@ -157,7 +157,8 @@ func runWorkflows(cmd *cobra.Command, files []string, fl *runFlags) error {
 	loader := &source.Loader{AllowRemote: fl.allowRemote, AllowPrivate: fl.allowPrivate, Root: fl.sourceRoot}
 	var jobs []job
 	for _, file := range files {
-		plan, diags := engine.LoadFile(ctx, file, loader)
+		plan, diags := engine.LoadFile(ctx, file, loader, compileOptions()...)
+		diags = withFlagHints(diags)
 		if plan == nil {
 			for _, d := range diags.Errors() {
 				fmt.Fprintln(stderr, d.String())
@@ -298,25 +299,39 @@ func runWorkflows(cmd *cobra.Command, files []string, fl *runFlags) error {
 	} else if fl.all {
 		printSummary(stdout, records)
 	}
-	failed := 0
+	failed, interrupted := 0, false
 	var firstErr error
 	for _, rec := range records {
 		if rec.Result == nil || rec.Result.Status != engine.Succeeded {
 			failed++
+			interrupted = interrupted || errors.Is(rec.Err, context.Canceled)
 			if firstErr == nil && rec.Result != nil && rec.Result.Error != nil {
-				firstErr = errors.New(rec.Result.Error.Error())
+				firstErr = withHint(rec.Result.Error)
 			}
 		}
 	}
 	switch {
 	case failed == 0:
 		return nil
-	case errors.Is(ctx.Err(), context.Canceled):
+	case interrupted:
 		return withCode(exitInterrupted, nil)
 	case fl.output == "json" || fl.all:
 		return withCode(exitFailed, nil)
 	}
 	return withCode(exitFailed, firstErr)
+}
+
+// withHint adds to a run's error the flag that deals with its cause: the
+// engine names no flags, the CLI does.
+func withHint(err error) error {
+	var nse *engine.NoServerError
+	switch {
+	case errors.As(err, &nse):
+		return fmt.Errorf("%w (give one with --server %s=URL)", err, nse.Source)
+	case errors.Is(err, engine.ErrStepLimit):
+		return fmt.Errorf("%w (raise the limit with --max-steps)", err)
+	}
+	return err
 }
 
 func isTerminal(w io.Writer) bool {
@@ -329,7 +344,7 @@ func printSummary(w io.Writer, records []runRecord) {
 	for _, rec := range records {
 		status, wf := "not run", "-"
 		if rec.Result != nil {
-			status, wf = rec.Result.Status, rec.Result.WorkflowID
+			status, wf = rec.Result.Status.String(), rec.Result.WorkflowID
 		}
 		fmt.Fprintf(w, "%-40s %-32s %-10s %s\n", rec.File, wf, status, rec.Duration.Round(time.Millisecond))
 	}
@@ -525,9 +540,9 @@ func (l *textLog) OnEvent(e engine.Event) {
 			fmt.Fprintf(l.w, "  %s failed: %s\n", stepLabel(e), e.Err)
 		}
 	case engine.ActionTaken:
-		switch e.ActionType {
+		switch e.Transition {
 		case "goto-step", "goto-workflow", "retry", "end":
-			fmt.Fprintf(l.w, "  %s → %s %s%s\n", stepLabel(e), e.ActionType, e.Target, named(e.Action))
+			fmt.Fprintf(l.w, "  %s → %s %s%s\n", stepLabel(e), e.Transition, e.Target, named(e.Action))
 		}
 	case engine.CriterionEvaluated:
 		if l.verbose {

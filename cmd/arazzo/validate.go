@@ -45,7 +45,8 @@ errors, 2 for a usage error or an unreadable file.`,
 					all = append(all, diag.Diagnostic{File: f, Severity: diag.Error, Rule: "read", Message: err.Error()})
 					continue
 				}
-				_, diags := engine.LoadFile(cmd.Context(), f, loader)
+				_, diags := engine.LoadFile(cmd.Context(), f, loader, compileOptions()...)
+				diags = withFlagHints(diags)
 				all = append(all, diags...)
 			}
 			out := cmd.OutOrStdout()

@@ -34,6 +34,9 @@ type Diagnostic struct {
 	Severity Severity `json:"severity"`
 	Rule     string   `json:"rule"`
 	Message  string   `json:"message"`
+	// Cause is the error behind the finding, when there is one (a source
+	// that cannot be loaded), for errors.Is and errors.As.
+	Cause error `json:"-"`
 }
 
 func (d Diagnostic) String() string {

@@ -68,10 +68,29 @@ type cached struct {
 	err  error
 }
 
+// Errors of the loader's policy, for errors.Is: a command line can say
+// which of its flags lifts them.
+var (
+	ErrRemoteOff      = errors.New("remote sources are off")
+	ErrPrivateAddress = errors.New("private addresses are off for remote sources")
+)
+
+// Type is the kind of a source description, as sourceDescriptions[].type
+// spells it.
+type Type string
+
+// The source types this loader reads.
+const (
+	OpenAPI Type = "openapi"
+	Arazzo  Type = "arazzo"
+)
+
+func (t Type) String() string { return string(t) }
+
 // Source is one loaded source description.
 type Source struct {
 	Location string // absolute file path or URL
-	Type     string // "openapi" or "arazzo"
+	Type     Type
 	OpenAPI  *openapi3.T
 	Arazzo   *document.Document
 	// ArazzoDiags are the nested document's parse diagnostics.
@@ -179,7 +198,7 @@ func Resolve(base, ref string) (string, error) {
 func (l *Loader) Read(ctx context.Context, location string) ([]byte, error) {
 	if strings.HasPrefix(location, "http://") || strings.HasPrefix(location, "https://") {
 		if !l.AllowRemote {
-			return nil, fmt.Errorf("remote source %s is not loaded: remote sources are off (allow them with --allow-remote)", location)
+			return nil, fmt.Errorf("remote source %s is not loaded: %w", location, ErrRemoteOff)
 		}
 		return l.fetch(ctx, location)
 	}
@@ -230,7 +249,7 @@ func (l *Loader) remoteClient() *http.Client {
 			}
 			ip := net.ParseIP(host)
 			if ip == nil || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsUnspecified() {
-				return fmt.Errorf("%s is a loopback, private or link-local address: remote sources there need --allow-private", host)
+				return fmt.Errorf("%s is a loopback, private or link-local address: %w", host, ErrPrivateAddress)
 			}
 			return nil
 		}
@@ -275,7 +294,7 @@ func readCapped(r io.Reader, max int64, what string) ([]byte, error) {
 // Load reads, parses and indexes the source at location. typ is the
 // declared type ("openapi", "arazzo" or "" to sniff). Results are cached
 // by location.
-func (l *Loader) Load(ctx context.Context, location, typ string) (*Source, error) {
+func (l *Loader) Load(ctx context.Context, location string, typ Type) (*Source, error) {
 	l.mu.Lock()
 	if l.cache == nil {
 		l.cache = map[string]*cached{}
@@ -305,8 +324,8 @@ func (l *Loader) load(ctx context.Context, location string) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", location, err)
 	}
-	src := &Source{Location: location, Type: typ}
-	if typ == "arazzo" {
+	src := &Source{Location: location, Type: Type(typ)}
+	if src.Type == Arazzo {
 		doc, diags := document.Parse(location, data)
 		if doc == nil {
 			return nil, fmt.Errorf("%s: %s", location, diags.Error())

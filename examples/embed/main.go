@@ -15,9 +15,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/arazzo-go/arazzo/engine"
-	"github.com/arazzo-go/arazzo/engine/awssig"
+	"github.com/arazzo-go/arazzo/engine/auth/sigv4"
+	"github.com/arazzo-go/arazzo/engine/protocol/awsjson"
 	"github.com/arazzo-go/arazzo/engine/source"
-	"github.com/arazzo-go/arazzo/openapi/healthlake"
+	"github.com/arazzo-go/arazzo/examples/emulators/healthlake"
 )
 
 func main() {
@@ -27,7 +28,10 @@ func main() {
 	defer srv.Close()
 
 	// Parse and compile once.
-	plan, diags := engine.LoadFile(ctx, "workflows/amazon-healthlake-export.arazzo.yaml", &source.Loader{})
+	// The description says its calls are AWS JSON 1.0: the awsjson
+	// protocol reads its errors and sends its Content-Type.
+	plan, diags := engine.LoadFile(ctx, "workflows/amazon-healthlake-export.arazzo.yaml", &source.Loader{},
+		engine.WithProtocols(awsjson.Detect))
 	if plan == nil {
 		log.Fatal(diags.Error())
 	}
@@ -44,9 +48,11 @@ func main() {
 			}
 		})},
 	}
-	awssig.Apply(plan, opts, awssig.Config{Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+	// SigV4 is one auth middleware: it signs the sources whose
+	// descriptions say so and leaves the others alone.
+	opts.Middleware = []engine.Middleware{sigv4.New(sigv4.Config{Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 		return aws.Credentials{AccessKeyID: healthlake.TestAccessKeyID, SecretAccessKey: healthlake.TestSecretAccessKey}, nil
-	})})
+	})})}
 
 	// Run many times, concurrently: each run has its own state.
 	var wg sync.WaitGroup

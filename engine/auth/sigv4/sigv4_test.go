@@ -1,4 +1,4 @@
-package awssig
+package sigv4
 
 import (
 	"context"

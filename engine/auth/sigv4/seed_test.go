@@ -1,4 +1,4 @@
-package awssig_test
+package sigv4_test
 
 import (
 	"context"
@@ -14,16 +14,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/arazzo-go/arazzo/engine"
-	"github.com/arazzo-go/arazzo/engine/awssig"
+	"github.com/arazzo-go/arazzo/engine/auth/sigv4"
+	"github.com/arazzo-go/arazzo/engine/protocol/awsjson"
 	"github.com/arazzo-go/arazzo/engine/source"
-	"github.com/arazzo-go/arazzo/openapi/healthlake"
+	"github.com/arazzo-go/arazzo/examples/emulators/healthlake"
 )
 
-const seed = "../../workflows/amazon-healthlake-export.arazzo.yaml"
+const seed = "../../../workflows/amazon-healthlake-export.arazzo.yaml"
 
 func seedPlan(t *testing.T) *engine.Plan {
 	t.Helper()
-	plan, diags := engine.LoadFile(context.Background(), seed, &source.Loader{})
+	plan, diags := engine.LoadFile(context.Background(), seed, &source.Loader{}, engine.WithProtocols(awsjson.Detect))
 	if plan == nil {
 		t.Fatal(diags.Error())
 	}
@@ -32,7 +33,7 @@ func seedPlan(t *testing.T) *engine.Plan {
 
 func sampleInputs(t *testing.T) map[string]any {
 	t.Helper()
-	data, err := os.ReadFile("../../examples/healthlake-export.inputs.json")
+	data, err := os.ReadFile("../../../examples/healthlake-export.inputs.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +51,7 @@ func testCreds() aws.CredentialsProvider {
 }
 
 // runSeed runs the seed against an emulator with cfg's credentials.
-func runSeed(t *testing.T, emu *healthlake.Server, cfg awssig.Config) (*engine.Result, []engine.Event) {
+func runSeed(t *testing.T, emu *healthlake.Server, cfg sigv4.Config) (*engine.Result, []engine.Event) {
 	t.Helper()
 	srv := httptest.NewServer(emu)
 	t.Cleanup(srv.Close)
@@ -58,9 +59,10 @@ func runSeed(t *testing.T, emu *healthlake.Server, cfg awssig.Config) (*engine.R
 	var events []engine.Event
 	opts := &engine.Options{Servers: map[string]string{"healthlakeApi": srv.URL}, PollInterval: -1,
 		Observers: []engine.Observer{engine.ObserverFunc(func(e engine.Event) { events = append(events, e) })}}
-	if schemes := awssig.Apply(plan, opts, cfg); schemes["healthlakeApi"].SigningName != "healthlake" {
+	if schemes := sigv4.Sources(plan); schemes["healthlakeApi"].SigningName != "healthlake" {
 		t.Fatalf("the signing name comes from the description: %+v", schemes)
 	}
+	opts.Middleware = []engine.Middleware{sigv4.New(cfg)}
 	res, _ := plan.Run(context.Background(), "start-export-poll-and-list", sampleInputs(t), opts)
 	if res == nil {
 		t.Fatal("no result")
@@ -69,7 +71,7 @@ func runSeed(t *testing.T, emu *healthlake.Server, cfg awssig.Config) (*engine.R
 }
 
 func TestSeedCompletesAgainstTheEmulator(t *testing.T) {
-	res, events := runSeed(t, healthlake.NewVerifying(healthlake.Config{PollsToComplete: 4}), awssig.Config{Credentials: testCreds()})
+	res, events := runSeed(t, healthlake.NewVerifying(healthlake.Config{PollsToComplete: 4}), sigv4.Config{Credentials: testCreds()})
 	if res.Status != engine.Succeeded || res.Outputs["jobStatus"] != "COMPLETED" {
 		t.Fatalf("result %+v", res)
 	}
@@ -102,7 +104,7 @@ func TestSeedCompletesAgainstTheEmulator(t *testing.T) {
 }
 
 func TestSeedFollowsAFailedJobToTheListStep(t *testing.T) {
-	res, _ := runSeed(t, healthlake.NewVerifying(healthlake.Config{FinalStatus: "FAILED"}), awssig.Config{Credentials: testCreds()})
+	res, _ := runSeed(t, healthlake.NewVerifying(healthlake.Config{FinalStatus: "FAILED"}), sigv4.Config{Credentials: testCreds()})
 	// No onSuccess action matches FAILED, so the flow goes on to the list step.
 	if res.Status != engine.Succeeded || res.Outputs["jobStatus"] != "FAILED" || len(res.Steps) != 3 {
 		t.Fatalf("result %+v", res)
@@ -118,7 +120,7 @@ func TestThrottledEmulatorCompletesThroughRetries(t *testing.T) {
 	}
 	// The window never resets by itself; each retry waits, so let the
 	// emulator admit one request per retry by resetting its clock.
-	res, events := runSeed(t, emu, awssig.Config{Credentials: testCreds(), MaxAttempts: 3, Sleep: func(ctx context.Context, d time.Duration) error {
+	res, events := runSeed(t, emu, sigv4.Config{Credentials: testCreds(), MaxAttempts: 3, Sleep: func(ctx context.Context, d time.Duration) error {
 		emu.ResetThrottle()
 		return sleep(ctx, d)
 	}})
@@ -143,7 +145,7 @@ func TestWrongCredentialsFailTheFirstStep(t *testing.T) {
 	bad := aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 		return aws.Credentials{AccessKeyID: "AKIAWRONGWRONGWRONG0", SecretAccessKey: "nope"}, nil
 	})
-	res, _ := runSeed(t, healthlake.NewVerifying(healthlake.Config{}), awssig.Config{Credentials: bad})
+	res, _ := runSeed(t, healthlake.NewVerifying(healthlake.Config{}), sigv4.Config{Credentials: bad})
 	if res.Status != engine.Failed || res.Error.StepID != "startExportJob" || res.Error.StatusCode != 403 ||
 		!strings.Contains(res.Error.Message, "UnrecognizedClientException: The security token included in the request is invalid.") {
 		t.Fatalf("error %+v", res.Error)
@@ -176,7 +178,7 @@ func TestCredentialsFromTheDefaultChain(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, _ := runSeed(t, emu(), awssig.Config{Credentials: cfg.Credentials, Region: cfg.Region})
+		res, _ := runSeed(t, emu(), sigv4.Config{Credentials: cfg.Credentials, Region: cfg.Region})
 		if res.Status != engine.Succeeded {
 			t.Fatalf("%+v", res.Error)
 		}
@@ -196,7 +198,7 @@ func TestCredentialsFromTheDefaultChain(t *testing.T) {
 		if cfg.Region != "eu-west-1" {
 			t.Fatalf("the region comes from the profile: %q", cfg.Region)
 		}
-		res, _ := runSeed(t, emu(), awssig.Config{Credentials: cfg.Credentials, Region: cfg.Region})
+		res, _ := runSeed(t, emu(), sigv4.Config{Credentials: cfg.Credentials, Region: cfg.Region})
 		if res.Status != engine.Succeeded {
 			t.Fatalf("%+v", res.Error)
 		}

@@ -1,12 +1,21 @@
-// Package awssig signs requests to sources whose OpenAPI descriptions say
-// they are AWS APIs, as a decorator of the engine's Caller.
+// Package sigv4 is AWS Signature Version 4 as an auth scheme: an
+// engine.Middleware that signs the requests of every source whose OpenAPI
+// description says it is an AWS API, and retries throttling and transient
+// errors as the AWS SDKs do.
 //
-// Nothing here knows a particular service: the signing name, the region and
-// the wire protocol come from the description (a security scheme marked
-// `x-amazon-apigateway-authtype: awsSigv4`, `info.x-aws-signingName`,
-// `info.x-aws-protocol`, an `*.amazonaws.com` server), and credentials from
-// the AWS SDK's default chain.
-package awssig
+// Nothing here knows a particular service: the signing name and the region
+// come from the description (a security scheme marked
+// `x-amazon-apigateway-authtype: awsSigv4`, `info.x-aws-signingName`, an
+// `*.amazonaws.com` server, a `region` server variable), error codes from
+// the source's wire protocol, and credentials from the caller (the CLI uses
+// the AWS SDK's default chain).
+//
+//	auth := sigv4.New(sigv4.Config{Credentials: creds, Region: "eu-west-1"})
+//	plan.Run(ctx, "export", inputs, &engine.Options{Middleware: []engine.Middleware{auth}})
+//
+// Other auth schemes go beside this package under engine/auth, each an
+// engine.Middleware.
+package sigv4
 
 import (
 	"bytes"
@@ -26,6 +35,8 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/arazzo-go/arazzo/engine"
+	"github.com/arazzo-go/arazzo/engine/protocol"
+	"github.com/arazzo-go/arazzo/engine/protocol/awsjson"
 	"github.com/arazzo-go/arazzo/engine/source"
 )
 
@@ -81,6 +92,10 @@ type Signer struct {
 	Region      string
 	Service     string
 	Next        engine.Caller
+	// Protocol reads error codes from responses, to tell throttling and
+	// transient errors from the rest; default AWS JSON's reading (the
+	// X-Amzn-ErrorType header every AWS protocol sends, then the body).
+	Protocol protocol.Protocol
 	// MaxAttempts for throttling and transient errors; 1 turns retries off.
 	MaxAttempts int
 	// Sleep waits between attempts; default a timer that honours the context.
@@ -132,8 +147,7 @@ func (s *Signer) Do(req *http.Request) (*http.Response, error) {
 		resp, err := s.Next.Do(r)
 		var opErr error = err
 		if err == nil && resp.StatusCode >= 300 {
-			apiErr := ReadError(resp)
-			opErr = apiErr
+			opErr = ReadError(resp, s.Protocol)
 		}
 		if opErr == nil || attempt >= attempts || !retryer.IsErrorRetryable(opErr) {
 			return resp, err
@@ -183,12 +197,16 @@ func (e *APIError) ErrorFault() smithy.ErrorFault {
 }
 
 // ReadError reads an AWS error from a response without consuming it: the
-// body is put back for the engine to read.
-func ReadError(resp *http.Response) *APIError {
+// body is put back for the engine to read. p reads the code and message
+// (nil: AWS JSON's reading).
+func ReadError(resp *http.Response, p protocol.Protocol) *APIError {
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	resp.Body = io.NopCloser(bytes.NewReader(data))
-	code, msg := engine.ErrorSummary(resp.Header, data)
+	if p == nil || p == protocol.HTTP {
+		p = awsjson.Protocol{}
+	}
+	code, msg := p.ErrorSummary(resp.Header, data)
 	if code == "" {
 		code = http.StatusText(resp.StatusCode)
 	}
@@ -197,7 +215,7 @@ func ReadError(resp *http.Response) *APIError {
 
 // Config is how to sign a plan's AWS sources.
 type Config struct {
-	Credentials aws.CredentialsProvider // wrapped in a cache by Apply
+	Credentials aws.CredentialsProvider // wrapped in a cache by New
 	// Region overrides the description's default region.
 	Region      string
 	MaxAttempts int
@@ -217,47 +235,48 @@ func Sources(plan *engine.Plan) map[string]Scheme {
 	return out
 }
 
-// Apply makes runs with opts sign the plan's AWS sources: it fills each
-// one's region server variable and installs a Decorate hook that wraps
-// their caller in a Signer. Other sources are left alone.
-func Apply(plan *engine.Plan, opts *engine.Options, cfg Config) map[string]Scheme {
-	schemes := Sources(plan)
-	if len(schemes) == 0 {
-		return schemes
-	}
-	if opts.ServerVariables == nil {
-		opts.ServerVariables = map[string]map[string]string{}
-	}
-	regions := map[string]string{}
-	for name, sc := range schemes {
-		r := cfg.Region
-		if r == "" {
-			r = sc.DefaultRegion
-		}
-		regions[name] = r
-		if sc.RegionVariable != "" {
-			if opts.ServerVariables[name] == nil {
-				opts.ServerVariables[name] = map[string]string{}
-			}
-			if _, set := opts.ServerVariables[name][sc.RegionVariable]; !set {
-				opts.ServerVariables[name][sc.RegionVariable] = r
-			}
-		}
-	}
+// Auth signs the requests of SigV4 sources; it is an engine.Middleware
+// and, for the region server variable, an engine.ServerVariableDefaults.
+// One Auth may serve any number of plans and concurrent runs.
+type Auth struct {
+	cfg   Config
+	creds aws.CredentialsProvider
+}
+
+// New returns the middleware for cfg.
+func New(cfg Config) *Auth {
 	creds := cfg.Credentials
-	if _, cached := creds.(*aws.CredentialsCache); !cached {
+	if _, cached := creds.(*aws.CredentialsCache); !cached && creds != nil {
 		creds = aws.NewCredentialsCache(creds)
 	}
-	prev := opts.Decorate
-	opts.Decorate = func(ref *engine.SourceRef, next engine.Caller) engine.Caller {
-		if prev != nil {
-			next = prev(ref, next)
-		}
-		sc, ok := schemes[ref.Name]
-		if !ok {
-			return next
-		}
-		return &Signer{Credentials: creds, Region: regions[ref.Name], Service: sc.SigningName, Next: next, MaxAttempts: cfg.MaxAttempts, Sleep: cfg.Sleep}
+	return &Auth{cfg: cfg, creds: creds}
+}
+
+// Region is the region a source is signed for: Config.Region, else the
+// description's default.
+func (a *Auth) Region(sc Scheme) string {
+	if a.cfg.Region != "" {
+		return a.cfg.Region
 	}
-	return schemes
+	return sc.DefaultRegion
+}
+
+// Wrap signs src's requests when its description says SigV4.
+func (a *Auth) Wrap(src *engine.SourceRef, next engine.Caller) engine.Caller {
+	sc, ok := Detect(src.Source)
+	if !ok {
+		return next
+	}
+	return &Signer{Credentials: a.creds, Region: a.Region(sc), Service: sc.SigningName, Next: next,
+		Protocol: src.Protocol, MaxAttempts: a.cfg.MaxAttempts, Sleep: a.cfg.Sleep}
+}
+
+// ServerVariables puts the signing region in the description's region
+// server variable, so the request goes where it is signed for.
+func (a *Auth) ServerVariables(src *engine.SourceRef) map[string]string {
+	sc, ok := Detect(src.Source)
+	if !ok || sc.RegionVariable == "" {
+		return nil
+	}
+	return map[string]string{sc.RegionVariable: a.Region(sc)}
 }

@@ -1,11 +1,6 @@
 package engine
 
 import (
-	"bytes"
-	"encoding/json"
-	"net/http"
-	"strings"
-
 	"github.com/arazzo-go/arazzo/expr"
 )
 
@@ -28,6 +23,11 @@ type frame struct {
 	memo map[any]any
 }
 
+// newFrame starts a workflow run's frame; Run and DryRun share it.
+func newFrame(r *run, w *Workflow, inputs map[string]any) *frame {
+	return &frame{run: r, w: w, inputs: inputs, steps: map[string]map[string]any{}, visits: map[*Step]int{}}
+}
+
 // Memo implements expr.Memoizer.
 func (f *frame) Memo(key any, compute func() any) any {
 	if v, ok := f.memo[key]; ok {
@@ -39,41 +39,6 @@ func (f *frame) Memo(key any, compute func() any) any {
 	}
 	f.memo[key] = v
 	return v
-}
-
-// exchange is one request and its response.
-type exchange struct {
-	req        *builtRequest
-	status     int
-	hasStatus  bool
-	respHeader http.Header
-	respBody   []byte
-	parsed     any
-	hasParsed  bool
-}
-
-// parseBody decodes the response body by content type: JSON (numbers kept
-// exact) for JSON media types, text otherwise. It returns a notice when a
-// JSON content type carries something that is not JSON.
-func (ex *exchange) parseBody() string {
-	if len(ex.respBody) == 0 {
-		return ""
-	}
-	ct := ex.respHeader.Get("Content-Type")
-	if isJSONType(ct) || (ct == "" && json.Valid(ex.respBody)) {
-		d := json.NewDecoder(bytes.NewReader(ex.respBody))
-		d.UseNumber()
-		var v any
-		if err := d.Decode(&v); err == nil {
-			ex.parsed, ex.hasParsed = v, true
-			return ""
-		} else if isJSONType(ct) {
-			ex.parsed, ex.hasParsed = string(ex.respBody), true
-			return "the response says " + ct + " but its body is not valid JSON (" + err.Error() + "); it is kept as text"
-		}
-	}
-	ex.parsed, ex.hasParsed = string(ex.respBody), true
-	return ""
 }
 
 func (f *frame) evalOutputs(outs []Output) map[string]any {
@@ -92,14 +57,14 @@ func (f *frame) URL() (string, bool) {
 	if f.current == nil || f.current.req == nil {
 		return "", false
 	}
-	return f.current.req.url, true
+	return f.current.req.URL, true
 }
 
 func (f *frame) Method() (string, bool) {
 	if f.current == nil || f.current.req == nil {
 		return "", false
 	}
-	return f.current.req.method, true
+	return f.current.req.Method, true
 }
 
 func (f *frame) StatusCode() (int, bool) {
@@ -191,50 +156,4 @@ func (f *frame) Component(kind, key string) (any, bool) {
 		return v, ok
 	}
 	return nil, false
-}
-
-type requestMessage struct{ r *builtRequest }
-
-func (m requestMessage) Header(n string) (string, bool) {
-	for k, v := range m.r.header {
-		if strings.EqualFold(k, n) {
-			return strings.Join(v, ", "), true
-		}
-	}
-	return "", false
-}
-func (m requestMessage) Query(n string) (string, bool) { v, ok := m.r.query[n]; return v, ok }
-func (m requestMessage) Path(n string) (string, bool)  { v, ok := m.r.path[n]; return v, ok }
-func (m requestMessage) Body() (any, bool) {
-	if !m.r.hasBody {
-		return nil, false
-	}
-	if !m.r.bodyDecoded {
-		d := json.NewDecoder(bytes.NewReader(m.r.body))
-		d.UseNumber()
-		if d.Decode(&m.r.bodyValue) != nil {
-			m.r.bodyValue = string(m.r.body)
-		}
-		m.r.bodyDecoded = true
-	}
-	return m.r.bodyValue, true
-}
-
-type responseMessage struct{ ex *exchange }
-
-// Header joins repeated headers with ", " (RFC 9110 list form).
-func (m responseMessage) Header(n string) (string, bool) {
-	v := m.ex.respHeader.Values(n)
-	if len(v) == 0 {
-		return "", false
-	}
-	return strings.Join(v, ", "), true
-}
-func (m responseMessage) Query(string) (string, bool) { return "", false }
-func (m responseMessage) Path(string) (string, bool)  { return "", false }
-func (m responseMessage) Body() (any, bool) {
-	if !m.ex.hasParsed {
-		return nil, false
-	}
-	return m.ex.parsed, true
 }

@@ -4,7 +4,12 @@
 // against known test credentials.
 //
 // It exists so the seed workflow can run end to end without an AWS account:
-// the tests and `arazzo emulate healthlake` share it. Data stores and jobs
+// the README's first command (`arazzo run --emulate healthlake`), the tests
+// and `arazzo emulate healthlake` share it. Emulators live under examples/
+// because that is what they are for: stand-ins that make the examples run
+// with no account and no network. They are not descriptions (openapi/ holds
+// those) and not engine code; the brokers and the OAuth server that later
+// examples need go beside this one. Data stores and jobs
 // live in memory; export jobs move SUBMITTED → IN_PROGRESS → a final status
 // over a configurable number of polls (or a duration).
 package healthlake

@@ -1,0 +1,37 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+)
+
+// The workflow step kind: a step with a workflowId runs that workflow with
+// the step's parameters as its inputs.
+type workflowCall struct{}
+
+func (workflowCall) perform(ctx context.Context, f *frame, s *Step, attempt int) *stepOutcome {
+	in := map[string]any{}
+	for _, p := range s.Params {
+		if v, ok := p.Value.Eval(f); ok {
+			in[p.Name] = v
+		}
+	}
+	callee := s.Callee
+	if callee.Inputs != nil {
+		in = callee.Inputs.ApplyDefaults(in)
+		if err := callee.Inputs.Validate(in); err != nil {
+			return &stepOutcome{err: &RequestError{fmt.Errorf("inputs for workflow %s: %w", callee.ID, err)}}
+		}
+	}
+	out := f.run.workflow(ctx, callee, in)
+	f.calleeOutputs = out.outputs
+	res := &stepOutcome{ex: out.last}
+	if out.status != Succeeded {
+		cerr := out.err
+		if cerr == nil {
+			cerr = &RunError{WorkflowID: callee.ID, Message: "failed"}
+		}
+		res.err = &CallError{WorkflowID: callee.ID, Err: cerr}
+	}
+	return res
+}

@@ -1,0 +1,151 @@
+package engine
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+)
+
+// Mask replaces secret values in every output.
+const Mask = "****"
+
+// sensitiveHeaders are masked in every event: credentials, session tokens
+// and signatures.
+var sensitiveHeaders = map[string]bool{
+	"authorization":        true,
+	"proxy-authorization":  true,
+	"cookie":               true,
+	"set-cookie":           true,
+	"x-amz-security-token": true,
+	"x-api-key":            true,
+	"api-key":              true,
+	"x-auth-token":         true,
+}
+
+// SensitiveHeader reports whether a header's value must never be shown.
+func SensitiveHeader(name string) bool {
+	n := strings.ToLower(name)
+	return sensitiveHeaders[n] || strings.Contains(n, "token") || strings.Contains(n, "secret") || strings.Contains(n, "password")
+}
+
+// redactor masks secret values, in every encoding they take on the wire,
+// wherever the engine reports something: events, errors, dry runs. It is
+// the one place masking happens. A nil *redactor masks credential headers
+// only.
+type redactor struct{ r *strings.Replacer }
+
+// minSecret is the shortest value masked: shorter ones would mask common
+// text ("1", "yes") everywhere.
+const minSecret = 4
+
+// newRedactor returns a redactor for values, or nil when there are none.
+func newRedactor(values []string) *redactor {
+	seen := map[string]bool{}
+	var forms []string
+	add := func(s string) {
+		if len(s) >= minSecret && !seen[s] {
+			seen[s] = true
+			forms = append(forms, s)
+		}
+	}
+	for _, v := range values {
+		if len(v) < minSecret {
+			continue
+		}
+		add(v)
+		// The forms a value takes in a URL, a form body, a JSON string
+		// and a base64 header such as Basic credentials.
+		add(url.QueryEscape(v))
+		add(url.PathEscape(v))
+		add(strings.ReplaceAll(url.QueryEscape(v), "+", "%20"))
+		if j, err := json.Marshal(v); err == nil {
+			add(string(j[1 : len(j)-1]))
+		}
+		add(jsonString(v))
+		add(base64.StdEncoding.EncodeToString([]byte(v)))
+		add(base64.RawURLEncoding.EncodeToString([]byte(v)))
+	}
+	if len(forms) == 0 {
+		return nil
+	}
+	// Longest first, so a secret that contains another is masked whole.
+	sort.Slice(forms, func(i, j int) bool { return len(forms[i]) > len(forms[j]) })
+	pairs := make([]string, 0, 2*len(forms))
+	for _, s := range forms {
+		pairs = append(pairs, s, Mask)
+	}
+	return &redactor{strings.NewReplacer(pairs...)}
+}
+
+func (x *redactor) String(s string) string {
+	if x == nil {
+		return s
+	}
+	return x.r.Replace(s)
+}
+
+func (x *redactor) Bytes(b []byte) []byte {
+	if x == nil || len(b) == 0 {
+		return b
+	}
+	return []byte(x.r.Replace(string(b)))
+}
+
+// Header copies h with credential headers masked and secrets replaced.
+func (x *redactor) Header(h http.Header) http.Header {
+	out := make(http.Header, len(h))
+	for k, vs := range h {
+		if SensitiveHeader(k) {
+			out[k] = []string{Mask}
+			continue
+		}
+		cp := make([]string, len(vs))
+		for i, v := range vs {
+			cp[i] = x.String(v)
+		}
+		out[k] = cp
+	}
+	return out
+}
+
+// Event masks what an event carries. Request and response headers are
+// already masked where the event is made.
+func (x *redactor) Event(e Event) Event {
+	if x == nil {
+		return e
+	}
+	e.Err, e.Message = x.String(e.Err), x.String(e.Message)
+	if e.Request != nil {
+		q := *e.Request
+		q.URL, q.Body = x.String(q.URL), x.Bytes(q.Body)
+		e.Request = &q
+	}
+	if e.Response != nil {
+		p := *e.Response
+		p.Body = x.Bytes(p.Body)
+		e.Response = &p
+	}
+	return e
+}
+
+// Error masks a run error's texts in place.
+func (x *redactor) Error(e *RunError) {
+	if x == nil || e == nil {
+		return
+	}
+	e.Message, e.BodyExcerpt = x.String(e.Message), x.String(e.BodyExcerpt)
+}
+
+// jsonString is v as a JSON string body without HTML escaping, as request
+// bodies are encoded.
+func jsonString(v string) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+	out := strings.TrimSuffix(b.String(), "\n")
+	return out[1 : len(out)-1]
+}
