@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/arazzo-go/arazzo/engine"
+	"github.com/arazzo-go/arazzo/engine/report"
 	"github.com/arazzo-go/arazzo/engine/source"
 )
 
@@ -215,19 +215,17 @@ func runWorkflows(cmd *cobra.Command, files []string, fl *runFlags) error {
 		return dryRun(cmd, jobs, optsFor, fl)
 	}
 
-	var har *harWriter
+	var har *report.HAR
 	if fl.trace != "" {
 		f, err := os.Create(fl.trace)
 		if err != nil {
 			return withCode(exitUsage, fmt.Errorf("--trace: %v", err))
 		}
 		defer f.Close()
-		if har, err = newHARWriter(f); err != nil {
-			return withCode(exitUsage, fmt.Errorf("--trace: %v", err))
-		}
+		har = report.NewHAR(f, tool())
 	}
 	tty := fl.output == "text" && !fl.quiet && !fl.verbose && isTerminal(stdout)
-	var records []runRecord
+	var records []report.RunRecord
 	var results []*engine.Result
 	for _, j := range jobs {
 		opts := *optsFor[j.plan]
@@ -240,7 +238,7 @@ func runWorkflows(cmd *cobra.Command, files []string, fl *runFlags) error {
 			opts.Observers = append(opts.Observers, prog)
 			prog.Start()
 		default:
-			opts.Observers = append(opts.Observers, &textLog{w: stdout, verbose: fl.verbose})
+			opts.Observers = append(opts.Observers, report.NewTextLog(stdout, fl.verbose))
 		}
 		if har != nil {
 			opts.Observers = append(opts.Observers, har)
@@ -250,7 +248,7 @@ func runWorkflows(cmd *cobra.Command, files []string, fl *runFlags) error {
 		if prog != nil {
 			prog.Stop()
 		}
-		records = append(records, runRecord{File: j.file, Result: res, Err: err, Duration: time.Since(start), Started: start})
+		records = append(records, report.RunRecord{File: j.file, Result: res, Err: err, Duration: time.Since(start), Started: start})
 		if res == nil {
 			if !fl.all {
 				if har != nil {
@@ -263,7 +261,7 @@ func runWorkflows(cmd *cobra.Command, files []string, fl *runFlags) error {
 		}
 		results = append(results, res)
 		if fl.output == "text" {
-			printResult(stdout, res, prog == nil)
+			report.WriteResult(stdout, res, prog == nil)
 		}
 	}
 	if har != nil {
@@ -276,7 +274,7 @@ func runWorkflows(cmd *cobra.Command, files []string, fl *runFlags) error {
 		if err != nil {
 			return fmt.Errorf("--junit: %v", err)
 		}
-		err = writeJUnit(f, records)
+		err = report.WriteJUnit(f, records)
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
@@ -296,7 +294,7 @@ func runWorkflows(cmd *cobra.Command, files []string, fl *runFlags) error {
 			return err
 		}
 	} else if fl.all {
-		printSummary(stdout, records)
+		report.WriteSummary(stdout, records)
 	}
 	failed := 0
 	var firstErr error
@@ -324,17 +322,6 @@ func isTerminal(w io.Writer) bool {
 	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }
 
-func printSummary(w io.Writer, records []runRecord) {
-	fmt.Fprintf(w, "\n%-40s %-32s %-10s %s\n", "FILE", "WORKFLOW", "STATUS", "TIME")
-	for _, rec := range records {
-		status, wf := "not run", "-"
-		if rec.Result != nil {
-			status, wf = rec.Result.Status, rec.Result.WorkflowID
-		}
-		fmt.Fprintf(w, "%-40s %-32s %-10s %s\n", rec.File, wf, status, rec.Duration.Round(time.Millisecond))
-	}
-}
-
 func dryRun(cmd *cobra.Command, jobs []job, optsFor map[*engine.Plan]*engine.Options, fl *runFlags) error {
 	out := cmd.OutOrStdout()
 	var all []engine.DryRequest
@@ -345,26 +332,8 @@ func dryRun(cmd *cobra.Command, jobs []job, optsFor map[*engine.Plan]*engine.Opt
 		}
 		all = append(all, reqs...)
 		if fl.output == "text" {
-			fmt.Fprintf(out, "workflow %s (dry run: nothing is sent)\n", j.wf.ID)
-			for _, r := range reqs {
-				switch {
-				case r.Error != "":
-					fmt.Fprintf(out, "\n%s: cannot be built yet: %s\n", r.StepID, r.Error)
-				case r.Calls != "":
-					b, _ := json.Marshal(r.Inputs)
-					fmt.Fprintf(out, "\n%s: calls workflow %s with inputs %s\n", r.StepID, r.Calls, b)
-				default:
-					fmt.Fprintf(out, "\n%s:\n  %s %s\n", r.StepID, r.Method, r.URL)
-					for _, k := range sortedKeys(r.Header) {
-						fmt.Fprintf(out, "  %s: %s\n", k, strings.Join(r.Header[k], ", "))
-					}
-					if r.Body != "" {
-						fmt.Fprintf(out, "  %s\n", r.Body)
-					}
-					for _, n := range r.Notes {
-						fmt.Fprintf(out, "  note: %s\n", n)
-					}
-				}
+			if err := report.WriteDryRun(out, j.wf.ID, reqs); err != nil {
+				return err
 			}
 		}
 	}
@@ -375,15 +344,6 @@ func dryRun(cmd *cobra.Command, jobs []job, optsFor map[*engine.Plan]*engine.Opt
 		return enc.Encode(all)
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // parseDuration accepts a Go duration ("2s", "500ms") or plain seconds ("1.5").
@@ -492,116 +452,4 @@ func convertInput(raw string, prop any) (any, error) {
 		return v, nil
 	}
 	return raw, nil
-}
-
-// textLog prints one line per interesting event: the plain log used when
-// output is not a terminal. With verbose it also prints each request and
-// response: method, URL, status, headers and truncated bodies.
-type textLog struct {
-	w       io.Writer
-	verbose bool
-}
-
-const verboseBody = 2048
-
-func (l *textLog) OnEvent(e engine.Event) {
-	switch e.Kind {
-	case engine.WorkflowStarted:
-		fmt.Fprintf(l.w, "workflow %s started\n", e.WorkflowID)
-	case engine.RequestSent:
-		fmt.Fprintf(l.w, "  %s → %s %s\n", stepLabel(e), e.Request.Method, e.Request.URL)
-		if l.verbose {
-			l.headers("    > ", e.Request.Header)
-			l.body("    > ", e.Request.Body)
-		}
-	case engine.ResponseReceived:
-		fmt.Fprintf(l.w, "  %s ← %d (%s)\n", stepLabel(e), e.Response.StatusCode, e.Duration.Round(time.Millisecond))
-		if l.verbose {
-			l.headers("    < ", e.Response.Header)
-			l.body("    < ", e.Response.Body)
-		}
-	case engine.StepFinished:
-		if e.Status == engine.Failed {
-			fmt.Fprintf(l.w, "  %s failed: %s\n", stepLabel(e), e.Err)
-		}
-	case engine.ActionTaken:
-		switch e.ActionType {
-		case "goto-step", "goto-workflow", "retry", "end":
-			fmt.Fprintf(l.w, "  %s → %s %s%s\n", stepLabel(e), e.ActionType, e.Target, named(e.Action))
-		}
-	case engine.CriterionEvaluated:
-		if l.verbose {
-			fmt.Fprintf(l.w, "    %s criterion %q: %v %s\n", e.Message, e.Criterion, e.Passed, e.Err)
-		}
-	case engine.Waiting:
-		fmt.Fprintf(l.w, "  waiting %s before %s (%s)\n", e.Wait, e.StepID, e.Message)
-	case engine.Notice:
-		fmt.Fprintf(l.w, "  %s note: %s\n", stepLabel(e), e.Message)
-	case engine.CallerRetry:
-		fmt.Fprintf(l.w, "  %s %s\n", stepLabel(e), e.Message)
-	case engine.WorkflowFinished:
-		fmt.Fprintf(l.w, "workflow %s %s\n", e.WorkflowID, e.Status)
-	}
-}
-
-func (l *textLog) headers(prefix string, h map[string][]string) {
-	for _, k := range sortedKeys(h) {
-		fmt.Fprintf(l.w, "%s%s: %s\n", prefix, k, strings.Join(h[k], ", "))
-	}
-}
-
-func (l *textLog) body(prefix string, b []byte) {
-	if len(b) == 0 {
-		return
-	}
-	s := string(b)
-	if len(s) > verboseBody {
-		s = s[:verboseBody] + fmt.Sprintf("… (%d bytes)", len(b))
-	}
-	fmt.Fprintf(l.w, "%s%s\n", prefix, strings.ReplaceAll(s, "\n", "\n"+prefix))
-}
-
-func stepLabel(e engine.Event) string {
-	s := e.StepID
-	if e.Visit > 1 {
-		s += fmt.Sprintf(" #%d", e.Visit)
-	}
-	if e.Attempt > 1 {
-		s += fmt.Sprintf(" (attempt %d)", e.Attempt)
-	}
-	return s
-}
-
-func named(a string) string {
-	if a == "" {
-		return ""
-	}
-	return " [" + a + "]"
-}
-
-// printResult prints the status, each step (unless the live view already
-// showed them) and the outputs.
-func printResult(w io.Writer, res *engine.Result, steps bool) {
-	fmt.Fprintf(w, "\n%s: %s\n", res.WorkflowID, res.Status)
-	if res.Error != nil {
-		fmt.Fprintf(w, "  error: %s\n", res.Error)
-	}
-	for _, s := range res.Steps {
-		if !steps {
-			break
-		}
-		fmt.Fprintf(w, "  %-24s runs=%-4d status=%-4s %s\n", s.WorkflowID+"/"+s.StepID, s.Runs, strconv.Itoa(s.StatusCode), s.Outcome)
-	}
-	if len(res.Outputs) > 0 {
-		fmt.Fprintln(w, "outputs:")
-		names := make([]string, 0, len(res.Outputs))
-		for k := range res.Outputs {
-			names = append(names, k)
-		}
-		sort.Strings(names)
-		for _, k := range names {
-			b, _ := json.Marshal(res.Outputs[k])
-			fmt.Fprintf(w, "  %s: %s\n", k, b)
-		}
-	}
 }
