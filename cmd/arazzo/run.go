@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"strconv"
 	"strings"
@@ -98,23 +99,59 @@ type job struct {
 	inputs map[string]any
 }
 
+// runWorkflows is `arazzo run`: parse the flags, load and check every
+// document, set up the options of each, run the workflows, report.
+// Everything that can be wrong with the command line, the documents or
+// the inputs stops it before anything is sent.
 func runWorkflows(cmd *cobra.Command, files []string, fl *runFlags) error {
-	ctx := cmd.Context()
-	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
-	if fl.output != "text" && fl.output != "json" {
-		return withCode(exitUsage, fmt.Errorf("unknown --output %q (text or json)", fl.output))
+	ctx, stdout, stderr := cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr()
+	base, fileInputs, err := parseRunFlags(fl, files, cmd.InOrStdin())
+	if err != nil {
+		return withCode(exitUsage, err)
 	}
-	if !fl.all && len(files) != 1 {
-		return withCode(exitUsage, fmt.Errorf("run takes one FILE (or several with --all), got %d", len(files)))
+	jobs, err := loadJobs(ctx, fl, files, base, fileInputs, stderr)
+	if err != nil {
+		return err
 	}
-	if fl.all && (fl.workflow != "" || len(fl.inputs) > 0) {
-		return withCode(exitUsage, errors.New("--all runs every workflow: give inputs per workflow with --inputs, not --workflow or --input"))
+	optsFor, stop, err := planOptions(ctx, fl, jobs, base, stderr)
+	defer stop()
+	if err != nil {
+		return withCode(exitUsage, err)
 	}
+	if fl.dryRun {
+		return dryRun(cmd, jobs, optsFor, fl)
+	}
+	sinks, err := openSinks(fl)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	records, err := execute(ctx, fl, jobs, optsFor, sinks.observers, stdout, stderr)
+	if serr := sinks.close(); err == nil {
+		err = serr
+	}
+	if err != nil {
+		return err
+	}
+	return writeReports(ctx, fl, records, stdout)
+}
+
+// parseRunFlags checks the flags that do not depend on a document and
+// turns them into the options every run starts from, and the --inputs
+// file.
+func parseRunFlags(fl *runFlags, files []string, stdin io.Reader) (engine.Options, map[string]any, error) {
 	base := engine.Options{MaxSteps: fl.maxSteps, Timeout: fl.timeout, Servers: map[string]string{}}
+	switch {
+	case fl.output != "text" && fl.output != "json":
+		return base, nil, fmt.Errorf("unknown --output %q (text or json)", fl.output)
+	case !fl.all && len(files) != 1:
+		return base, nil, fmt.Errorf("run takes one FILE (or several with --all), got %d", len(files))
+	case fl.all && (fl.workflow != "" || len(fl.inputs) > 0):
+		return base, nil, errors.New("--all runs every workflow: give inputs per workflow with --inputs, not --workflow or --input")
+	}
 	if fl.pollInterval != "" {
 		d, err := parseDuration(fl.pollInterval)
 		if err != nil {
-			return withCode(exitUsage, fmt.Errorf("--poll-interval: %v", err))
+			return base, nil, fmt.Errorf("--poll-interval: %v", err)
 		}
 		base.PollInterval = d
 		if d == 0 {
@@ -126,7 +163,7 @@ func runWorkflows(cmd *cobra.Command, files []string, fl *runFlags) error {
 	for _, s := range fl.servers {
 		name, u, ok := strings.Cut(s, "=")
 		if !ok || name == "" || u == "" {
-			return withCode(exitUsage, fmt.Errorf("--server %q: want SOURCE=URL", s))
+			return base, nil, fmt.Errorf("--server %q: want SOURCE=URL", s)
 		}
 		base.Servers[name] = u
 	}
@@ -137,7 +174,7 @@ func runWorkflows(cmd *cobra.Command, files []string, fl *runFlags) error {
 			src, name = "", key
 		}
 		if !ok || name == "" {
-			return withCode(exitUsage, fmt.Errorf("--server-var %q: want SOURCE.NAME=VALUE or NAME=VALUE", sv))
+			return base, nil, fmt.Errorf("--server-var %q: want SOURCE.NAME=VALUE or NAME=VALUE", sv)
 		}
 		if base.ServerVariables == nil {
 			base.ServerVariables = map[string]map[string]string{}
@@ -147,13 +184,14 @@ func runWorkflows(cmd *cobra.Command, files []string, fl *runFlags) error {
 		}
 		base.ServerVariables[src][name] = val
 	}
-	fileInputs, err := readInputsFile(cmd.InOrStdin(), fl.inputsFile)
-	if err != nil {
-		return withCode(exitUsage, err)
-	}
+	fileInputs, err := readInputsFile(stdin, fl.inputsFile)
+	return base, fileInputs, err
+}
 
-	// Load and check everything first: a bad document or bad inputs stop
-	// the command before anything is sent.
+// loadJobs loads every document and picks its workflows and their inputs:
+// a bad document, workflow or input stops the command before anything is
+// sent.
+func loadJobs(ctx context.Context, fl *runFlags, files []string, base engine.Options, fileInputs map[string]any, stderr io.Writer) ([]job, error) {
 	loader := &source.Loader{AllowRemote: fl.allowRemote, AllowPrivate: fl.allowPrivate, Root: fl.sourceRoot}
 	var jobs []job
 	for _, file := range files {
@@ -162,11 +200,11 @@ func runWorkflows(cmd *cobra.Command, files []string, fl *runFlags) error {
 			for _, d := range diags.Errors() {
 				fmt.Fprintln(stderr, d.String())
 			}
-			return withCode(exitUsage, fmt.Errorf("%s is not a valid Arazzo document; nothing was run", file))
+			return nil, withCode(exitUsage, fmt.Errorf("%s is not a valid Arazzo document; nothing was run", file))
 		}
 		for name := range base.Servers {
 			if plan.Source(name) == nil && !fl.all {
-				return withCode(exitUsage, fmt.Errorf("--server names source %q, which %s does not declare", name, file))
+				return nil, withCode(exitUsage, fmt.Errorf("--server names source %q, which %s does not declare", name, file))
 			}
 		}
 		if fl.all {
@@ -178,55 +216,96 @@ func runWorkflows(cmd *cobra.Command, files []string, fl *runFlags) error {
 		}
 		wf, err := pickWorkflow(plan, fl.workflow)
 		if err != nil {
-			return withCode(exitUsage, err)
+			return nil, withCode(exitUsage, err)
 		}
 		in, err := mergeInputs(fileInputs, fl.inputs, wf)
 		if err != nil {
-			return withCode(exitUsage, err)
+			return nil, withCode(exitUsage, err)
 		}
 		jobs = append(jobs, job{file: file, plan: plan, wf: wf, inputs: in})
 	}
+	return jobs, nil
+}
 
-	// Signing is set up once per document.
+// planOptions gives each document its own options, with signing set up
+// once per document. The returned function stops what signing started
+// (an emulator); call it even on error.
+func planOptions(ctx context.Context, fl *runFlags, jobs []job, base engine.Options, stderr io.Writer) (map[*engine.Plan]*engine.Options, func(), error) {
+	var stops []func()
+	stopAll := func() {
+		for _, stop := range stops {
+			stop()
+		}
+	}
+	note := func(msg string) {
+		if !fl.quiet && fl.output == "text" {
+			fmt.Fprintln(stderr, msg)
+		}
+	}
 	optsFor := map[*engine.Plan]*engine.Options{}
 	for _, j := range jobs {
 		if _, done := optsFor[j.plan]; done {
 			continue
 		}
 		o := base
-		o.Servers = map[string]string{}
-		for k, v := range base.Servers {
-			o.Servers[k] = v
-		}
-		note := func(msg string) {
-			if !fl.quiet && fl.output == "text" {
-				fmt.Fprintln(stderr, msg)
-			}
-		}
+		o.Servers = maps.Clone(base.Servers)
 		stop, err := configureAWS(ctx, j.plan, &o, &fl.aws, note)
-		defer stop()
+		stops = append(stops, stop)
 		if err != nil {
-			return withCode(exitUsage, err)
+			return nil, stopAll, err
 		}
 		optsFor[j.plan] = &o
 	}
+	return optsFor, stopAll, nil
+}
 
-	if fl.dryRun {
-		return dryRun(cmd, jobs, optsFor, fl)
-	}
+// sinks are the report files written while the workflows run (--trace):
+// observers of every run, ended once all runs are over.
+type sinks struct {
+	observers []engine.Observer
+	closers   []func() error
+}
 
-	var har *report.HAR
+func openSinks(fl *runFlags) (*sinks, error) {
+	s := &sinks{}
 	if fl.trace != "" {
 		f, err := os.Create(fl.trace)
 		if err != nil {
-			return withCode(exitUsage, fmt.Errorf("--trace: %v", err))
+			return nil, fmt.Errorf("--trace: %v", err)
 		}
-		defer f.Close()
-		har = report.NewHAR(f, tool())
+		har := report.NewHAR(f, tool())
+		s.observers = append(s.observers, har)
+		s.closers = append(s.closers, func() error {
+			err := har.Close()
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return fmt.Errorf("--trace: %v", err)
+			}
+			return nil
+		})
 	}
+	return s, nil
+}
+
+// close ends every sink and returns the first error.
+func (s *sinks) close() error {
+	var first error
+	for _, c := range s.closers {
+		if err := c(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// execute runs the jobs one after the other, each watched by its live
+// view or text log and by the sinks, and prints each text result. A job
+// with invalid inputs stops the command, unless --all runs the others.
+func execute(ctx context.Context, fl *runFlags, jobs []job, optsFor map[*engine.Plan]*engine.Options, sinks []engine.Observer, stdout, stderr io.Writer) ([]report.RunRecord, error) {
 	tty := fl.output == "text" && !fl.quiet && !fl.verbose && isTerminal(stdout)
 	var records []report.RunRecord
-	var results []*engine.Result
 	for _, j := range jobs {
 		opts := *optsFor[j.plan]
 		opts.Observers = nil
@@ -240,9 +319,7 @@ func runWorkflows(cmd *cobra.Command, files []string, fl *runFlags) error {
 		default:
 			opts.Observers = append(opts.Observers, report.NewTextLog(stdout, fl.verbose))
 		}
-		if har != nil {
-			opts.Observers = append(opts.Observers, har)
-		}
+		opts.Observers = append(opts.Observers, sinks...)
 		start := time.Now()
 		res, err := j.plan.Run(ctx, j.wf.ID, j.inputs, &opts)
 		if prog != nil {
@@ -251,38 +328,33 @@ func runWorkflows(cmd *cobra.Command, files []string, fl *runFlags) error {
 		records = append(records, report.RunRecord{File: j.file, Result: res, Err: err, Duration: time.Since(start), Started: start})
 		if res == nil {
 			if !fl.all {
-				if har != nil {
-					har.Close()
-				}
-				return withCode(exitUsage, err)
+				return records, withCode(exitUsage, err)
 			}
 			fmt.Fprintf(stderr, "%s: %s: not run: %v\n", j.file, j.wf.ID, err)
 			continue
 		}
-		results = append(results, res)
 		if fl.output == "text" {
 			report.WriteResult(stdout, res, prog == nil)
 		}
 	}
-	if har != nil {
-		if err := har.Close(); err != nil {
-			return fmt.Errorf("--trace: %v", err)
-		}
-	}
+	return records, nil
+}
+
+// writeReports writes what is written once every run is over (--junit,
+// the JSON results, the --all summary) and says how the command exits.
+func writeReports(ctx context.Context, fl *runFlags, records []report.RunRecord, stdout io.Writer) error {
 	if fl.junit != "" {
-		f, err := os.Create(fl.junit)
-		if err != nil {
-			return fmt.Errorf("--junit: %v", err)
-		}
-		err = report.WriteJUnit(f, records)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
+		if err := writeJUnitFile(fl.junit, records); err != nil {
 			return fmt.Errorf("--junit: %v", err)
 		}
 	}
 	if fl.output == "json" {
+		var results []*engine.Result
+		for _, rec := range records {
+			if rec.Result != nil {
+				results = append(results, rec.Result)
+			}
+		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
@@ -296,6 +368,24 @@ func runWorkflows(cmd *cobra.Command, files []string, fl *runFlags) error {
 	} else if fl.all {
 		report.WriteSummary(stdout, records)
 	}
+	return exitStatus(ctx, fl, records)
+}
+
+func writeJUnitFile(name string, records []report.RunRecord) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	err = report.WriteJUnit(f, records)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// exitStatus is 0 when every run succeeded, 130 when interrupted, 1
+// otherwise; a single text-mode run also says why it failed.
+func exitStatus(ctx context.Context, fl *runFlags, records []report.RunRecord) error {
 	failed := 0
 	var firstErr error
 	for _, rec := range records {
