@@ -37,6 +37,7 @@ type runFlags struct {
 	quiet        bool
 	verbose      bool
 	trace        string
+	events       string
 	junit        string
 	dryRun       bool
 	aws          awsFlags
@@ -58,6 +59,7 @@ inputs or the command line are invalid (nothing was sent); 130 interrupted.`,
       --inputs examples/healthlake-export.inputs.json
   arazzo run flow.yaml --workflow login --input user=ann --output json
   arazzo run flow.yaml --server petstore=http://localhost:8080 --poll-interval 2s --trace run.har
+  arazzo run flow.yaml --input petId=42 --events - | jq -c 'select(.kind == "response.received")'
   arazzo run --all workflows/*.yaml --inputs inputs-by-workflow.json --junit report.xml
   arazzo run flow.yaml --dry-run --input petId=42`,
 		Args: cobra.MinimumNArgs(1),
@@ -79,6 +81,7 @@ inputs or the command line are invalid (nothing was sent); 130 interrupted.`,
 	f.BoolVarP(&fl.quiet, "quiet", "q", false, "print only the result")
 	f.BoolVarP(&fl.verbose, "verbose", "v", false, "print every request and response (headers, truncated bodies)")
 	f.StringVar(&fl.trace, "trace", "", "write every exchange to this HAR 1.2 file as the run goes")
+	f.StringVar(&fl.events, "events", "", "write every event of the run as a JSON line to this file (- for stdout, which then carries only the events)")
 	f.StringVar(&fl.junit, "junit", "", "write a JUnit XML report to this file")
 	f.BoolVar(&fl.dryRun, "dry-run", false, "check the inputs and print the first request of each step without sending anything")
 	f.BoolVar(&fl.allowRemote, "allow-remote", false, "load http(s) source descriptions")
@@ -90,6 +93,10 @@ inputs or the command line are invalid (nothing was sent); 130 interrupted.`,
 	f.StringVar(&fl.aws.emulate, "emulate", "", "send AWS calls to a built-in emulator instead (healthlake); no AWS account needed")
 	return cmd
 }
+
+// textOut reports whether stdout gets the text view and results: not
+// with --output json, nor when --events - makes it the event stream.
+func (fl *runFlags) textOut() bool { return fl.output == "text" && fl.events != "-" }
 
 // job is one workflow to run.
 type job struct {
@@ -121,7 +128,7 @@ func runWorkflows(cmd *cobra.Command, files []string, fl *runFlags) error {
 	if fl.dryRun {
 		return dryRun(cmd, jobs, optsFor, fl)
 	}
-	sinks, err := openSinks(fl)
+	sinks, err := openSinks(fl, stdout)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
@@ -147,6 +154,8 @@ func parseRunFlags(fl *runFlags, files []string, stdin io.Reader) (engine.Option
 		return base, nil, fmt.Errorf("run takes one FILE (or several with --all), got %d", len(files))
 	case fl.all && (fl.workflow != "" || len(fl.inputs) > 0):
 		return base, nil, errors.New("--all runs every workflow: give inputs per workflow with --inputs, not --workflow or --input")
+	case fl.events == "-" && fl.output == "json":
+		return base, nil, errors.New("--events - and --output json both write to stdout: give --events a file")
 	}
 	if fl.pollInterval != "" {
 		d, err := parseDuration(fl.pollInterval)
@@ -259,14 +268,20 @@ func planOptions(ctx context.Context, fl *runFlags, jobs []job, base engine.Opti
 	return optsFor, stopAll, nil
 }
 
-// sinks are the report files written while the workflows run (--trace):
-// observers of every run, ended once all runs are over.
+// sinks are the reports written while the workflows run (--trace,
+// --events): observers of every run, ended once all runs are over.
 type sinks struct {
 	observers []engine.Observer
-	closers   []func() error
+	list      []sink
 }
 
-func openSinks(fl *runFlags) (*sinks, error) {
+type sink struct {
+	flag string       // names the report in errors
+	end  func() error // finishes the report; its first error
+	file io.Closer    // nil for stdout
+}
+
+func openSinks(fl *runFlags, stdout io.Writer) (*sinks, error) {
 	s := &sinks{}
 	if fl.trace != "" {
 		f, err := os.Create(fl.trace)
@@ -274,27 +289,42 @@ func openSinks(fl *runFlags) (*sinks, error) {
 			return nil, fmt.Errorf("--trace: %v", err)
 		}
 		har := report.NewHAR(f, tool())
-		s.observers = append(s.observers, har)
-		s.closers = append(s.closers, func() error {
-			err := har.Close()
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return fmt.Errorf("--trace: %v", err)
-			}
-			return nil
-		})
+		s.add(har, sink{"--trace", har.Close, f})
+	}
+	switch fl.events {
+	case "":
+	case "-":
+		events := report.NewJSONLines(stdout)
+		s.add(events, sink{"--events", events.Err, nil})
+	default:
+		f, err := os.Create(fl.events)
+		if err != nil {
+			s.close()
+			return nil, fmt.Errorf("--events: %v", err)
+		}
+		events := report.NewJSONLines(f)
+		s.add(events, sink{"--events", events.Err, f})
 	}
 	return s, nil
 }
 
-// close ends every sink and returns the first error.
+func (s *sinks) add(o engine.Observer, k sink) {
+	s.observers = append(s.observers, o)
+	s.list = append(s.list, k)
+}
+
+// close ends every report, closes its file, and returns the first error.
 func (s *sinks) close() error {
 	var first error
-	for _, c := range s.closers {
-		if err := c(); err != nil && first == nil {
-			first = err
+	for _, k := range s.list {
+		err := k.end()
+		if k.file != nil {
+			if cerr := k.file.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil && first == nil {
+			first = fmt.Errorf("%s: %v", k.flag, err)
 		}
 	}
 	return first
@@ -304,14 +334,14 @@ func (s *sinks) close() error {
 // view or text log and by the sinks, and prints each text result. A job
 // with invalid inputs stops the command, unless --all runs the others.
 func execute(ctx context.Context, fl *runFlags, jobs []job, optsFor map[*engine.Plan]*engine.Options, sinks []engine.Observer, stdout, stderr io.Writer) ([]report.RunRecord, error) {
-	tty := fl.output == "text" && !fl.quiet && !fl.verbose && isTerminal(stdout)
+	tty := fl.textOut() && !fl.quiet && !fl.verbose && isTerminal(stdout)
 	var records []report.RunRecord
 	for _, j := range jobs {
 		opts := *optsFor[j.plan]
 		opts.Observers = nil
 		var prog *progress
 		switch {
-		case fl.output != "text" || fl.quiet:
+		case !fl.textOut() || fl.quiet:
 		case tty:
 			prog = newProgress(stdout, j.wf, time.Now)
 			opts.Observers = append(opts.Observers, prog)
@@ -333,7 +363,7 @@ func execute(ctx context.Context, fl *runFlags, jobs []job, optsFor map[*engine.
 			fmt.Fprintf(stderr, "%s: %s: not run: %v\n", j.file, j.wf.ID, err)
 			continue
 		}
-		if fl.output == "text" {
+		if fl.textOut() {
 			report.WriteResult(stdout, res, prog == nil)
 		}
 	}
@@ -365,7 +395,7 @@ func writeReports(ctx context.Context, fl *runFlags, records []report.RunRecord,
 		if err := enc.Encode(v); err != nil {
 			return err
 		}
-	} else if fl.all {
+	} else if fl.all && fl.textOut() {
 		report.WriteSummary(stdout, records)
 	}
 	return exitStatus(ctx, fl, records)

@@ -9,6 +9,8 @@
 //     engine.Options.Observers:
 //     TextLog, the human log, one line per event (NewTextLog; verbose adds
 //     headers and bodies);
+//     JSONLines, one JSON object per event per line, for log pipelines and
+//     tools (NewJSONLines; the schema is JSONEvent);
 //     HAR, a HAR 1.2 trace of every HTTP exchange, for browser dev tools
 //     and HAR viewers (NewHAR; call Close when the run is over).
 //

@@ -1,6 +1,7 @@
 package report_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -134,8 +135,8 @@ var orderInputs = map[string]any{"apiKey": "k-secret-123", "sku": "pen"}
 
 // outputs of one pass of the two runs through every writer.
 type outputs struct {
-	text, verbose, har bytes.Buffer
-	records            []report.RunRecord
+	text, verbose, events, har bytes.Buffer
+	records                    []report.RunRecord
 }
 
 // runAll runs order (which succeeds after polls and a retry) and missing
@@ -145,11 +146,11 @@ func runAll(t *testing.T, srv *httptest.Server) *outputs {
 	plan := loadFlow(t)
 	var o outputs
 	har := report.NewHAR(&o.har, report.Tool{Name: "arazzo", Version: "test"})
-	text, verbose := report.NewTextLog(&o.text, false), report.NewTextLog(&o.verbose, true)
+	text, verbose, events := report.NewTextLog(&o.text, false), report.NewTextLog(&o.verbose, true), report.NewJSONLines(&o.events)
 	started := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	clock := fakeClock()
 	for i, wf := range []string{"order", "missing"} {
-		res, err := plan.Run(context.Background(), wf, orderInputs, options(srv, clock, text, verbose, har))
+		res, err := plan.Run(context.Background(), wf, orderInputs, options(srv, clock, text, verbose, events, har))
 		if res == nil {
 			t.Fatalf("%s did not run: %v", wf, err)
 		}
@@ -165,7 +166,7 @@ func runAll(t *testing.T, srv *httptest.Server) *outputs {
 		t.Fatal("order without inputs ran")
 	}
 	o.records = append(o.records, report.RunRecord{File: "testdata/other.arazzo.yaml", Err: err, Started: started, Duration: time.Millisecond})
-	for _, l := range []interface{ Err() error }{text, verbose} {
+	for _, l := range []interface{ Err() error }{text, verbose, events} {
 		if err := l.Err(); err != nil {
 			t.Fatal(err)
 		}
@@ -181,11 +182,12 @@ func TestObserversGolden(t *testing.T) {
 	o := runAll(t, srv)
 	checkGolden(t, "runs.log", o.text.String(), srv.URL)
 	checkGolden(t, "runs-verbose.log", o.verbose.String(), srv.URL)
+	checkGolden(t, "runs.jsonl", o.events.String(), srv.URL)
 	checkGolden(t, "runs.har", o.har.String(), srv.URL)
 	if !json.Valid(o.har.Bytes()) {
 		t.Error("the HAR log is not JSON")
 	}
-	for name, out := range map[string]string{"text": o.text.String(), "verbose": o.verbose.String(), "har": o.har.String()} {
+	for name, out := range map[string]string{"text": o.text.String(), "verbose": o.verbose.String(), "events": o.events.String(), "har": o.har.String()} {
 		if strings.Contains(out, "k-secret-123") {
 			t.Errorf("the %s output shows a secret input", name)
 		}
@@ -245,15 +247,92 @@ func TestDiagnosticsGolden(t *testing.T) {
 	checkGolden(t, "invalid.sarif", sarif.String(), "")
 }
 
+// Every line of the event log is one JSON object that decodes back into a
+// JSONEvent, with lowerCamelCase names, RFC 3339 times with nanoseconds
+// and durations as numbers of milliseconds.
+func TestJSONLinesParseBack(t *testing.T) {
+	srv := orderAPI(t, nil)
+	o := runAll(t, srv)
+	sc := bufio.NewScanner(&o.events)
+	sc.Buffer(nil, 1<<20)
+	kinds := map[string]int{}
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Bytes()
+		var raw map[string]any
+		if err := json.Unmarshal(line, &raw); err != nil {
+			t.Fatalf("line %d is not a JSON object: %v\n%s", n, err, line)
+		}
+		checkNames(t, n, raw)
+		var e report.JSONEvent
+		dec := json.NewDecoder(bytes.NewReader(line))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&e); err != nil {
+			t.Fatalf("line %d does not decode into JSONEvent: %v\n%s", n, err, line)
+		}
+		kinds[e.Kind]++
+		ts, ok := raw["time"].(string)
+		if !ok {
+			t.Fatalf("line %d has no time: %s", n, line)
+		}
+		if p, err := time.Parse(report.TimeLayout, ts); err != nil || p.Location() != time.UTC || len(ts) != len("2006-01-02T15:04:05.000000000Z") {
+			t.Fatalf("line %d: time %q is not RFC 3339 in UTC: %v", n, ts, err)
+		}
+		for _, k := range []string{"durationMs", "waitMs"} {
+			if v, ok := raw[k]; ok {
+				if _, isNum := v.(float64); !isNum {
+					t.Fatalf("line %d: %s is not a number: %v", n, k, v)
+				}
+			}
+		}
+		if e.Kind == string(engine.CriterionEvaluated) && e.Passed == nil {
+			t.Fatalf("line %d: a criterion without its outcome", n)
+		}
+		if e.Kind == string(engine.ResponseReceived) && (e.Response == nil || e.Response.Body == "" || e.DurationMs <= 0) {
+			t.Fatalf("line %d: a response without status, body or duration: %s", n, line)
+		}
+		if e.Kind == string(engine.Waiting) && e.WaitMs != 1000 && e.WaitMs != 2000 {
+			t.Fatalf("line %d: wait %v ms", n, e.WaitMs)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []engine.EventKind{engine.RunStarted, engine.WorkflowStarted, engine.StepStarted, engine.RequestSent, engine.ResponseReceived,
+		engine.CriterionEvaluated, engine.ActionTaken, engine.Waiting, engine.StepFinished, engine.WorkflowFinished, engine.RunFinished} {
+		if kinds[string(k)] == 0 {
+			t.Errorf("no %s event in the log: %v", k, kinds)
+		}
+	}
+}
+
+// checkNames walks a decoded line: every object key is lowerCamelCase,
+// except header names, which are as sent, and outputs, which are the
+// document's.
+func checkNames(t *testing.T, line int, v any) {
+	t.Helper()
+	m, ok := v.(map[string]any)
+	if !ok {
+		return
+	}
+	for k, sub := range m {
+		if k == "" || k[0] < 'a' || k[0] > 'z' || strings.ContainsAny(k, "_- ") {
+			t.Fatalf("line %d: field %q is not lowerCamelCase", line, k)
+		}
+		if k != "headers" && k != "outputs" {
+			checkNames(t, line, sub)
+		}
+	}
+}
+
 // A run cancelled while a request is in flight still leaves a complete HAR
-// document.
+// document and a complete event log.
 func TestCancelledRunLeavesValidReports(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	srv := orderAPI(t, cancel)
-	var harOut bytes.Buffer
+	var harOut, events bytes.Buffer
 	har := report.NewHAR(&harOut, report.Tool{Name: "arazzo", Version: "test"})
-	res, _ := loadFlow(t).Run(ctx, "hang", nil, options(srv, fakeClock(), har))
+	res, _ := loadFlow(t).Run(ctx, "hang", nil, options(srv, fakeClock(), har, report.NewJSONLines(&events)))
 	if res == nil || res.Status != engine.Failed || !strings.Contains(res.Error.Message, "cancelled") {
 		t.Fatalf("the run was not cancelled: %+v", res)
 	}
@@ -275,6 +354,11 @@ func TestCancelledRunLeavesValidReports(t *testing.T) {
 	}
 	if n := len(log.Log.Entries); n != 1 || log.Log.Entries[0].Comment != "no response" || log.Log.Entries[0].Response.Status != 0 {
 		t.Fatalf("want one entry without a response: %s", harOut.String())
+	}
+	for _, line := range strings.Split(strings.TrimSuffix(events.String(), "\n"), "\n") {
+		if !json.Valid([]byte(line)) {
+			t.Fatalf("not JSON: %s", line)
+		}
 	}
 }
 
@@ -318,16 +402,18 @@ func TestWriteErrorsAreReported(t *testing.T) {
 	srv := orderAPI(t, nil)
 	plan := loadFlow(t)
 	har := report.NewHAR(&failingWriter{after: 1}, report.Tool{Name: "x"})
-	text := report.NewTextLog(&failingWriter{after: 2}, false)
-	res, _ := plan.Run(context.Background(), "order", orderInputs, options(srv, fakeClock(), har, text))
+	text, events := report.NewTextLog(&failingWriter{after: 2}, false), report.NewJSONLines(&failingWriter{after: 2})
+	res, _ := plan.Run(context.Background(), "order", orderInputs, options(srv, fakeClock(), har, text, events))
 	if res == nil {
 		t.Fatal("no result")
 	}
 	if err := har.Close(); !errors.Is(err, errDiskFull) {
 		t.Errorf("HAR: %v", err)
 	}
-	if err := text.Err(); !errors.Is(err, errDiskFull) {
-		t.Errorf("text: %v", err)
+	for name, err := range map[string]error{"text": text.Err(), "events": events.Err()} {
+		if !errors.Is(err, errDiskFull) {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 	if err := report.WriteResult(&failingWriter{}, res, true); !errors.Is(err, errDiskFull) {
 		t.Errorf("WriteResult: %v", err)

@@ -45,5 +45,6 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// millis is a duration as milliseconds to the microsecond, HAR's unit.
+// millis is a duration as milliseconds to the microsecond, the unit HAR
+// uses and the event log follows.
 func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
