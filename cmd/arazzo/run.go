@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/arazzo-go/arazzo/engine"
+	"github.com/arazzo-go/arazzo/engine/report"
 	"github.com/arazzo-go/arazzo/engine/source"
 )
 
@@ -36,6 +37,7 @@ type runFlags struct {
 	quiet        bool
 	verbose      bool
 	trace        string
+	events       string
 	junit        string
 	dryRun       bool
 	aws          awsFlags
@@ -57,6 +59,7 @@ inputs or the command line are invalid (nothing was sent); 130 interrupted.`,
       --inputs examples/healthlake-export.inputs.json
   arazzo run flow.yaml --workflow login --input user=ann --output json
   arazzo run flow.yaml --server petstore=http://localhost:8080 --poll-interval 2s --trace run.har
+  arazzo run flow.yaml --input petId=42 --events - | jq -c 'select(.kind == "response.received")'
   arazzo run --all workflows/*.yaml --inputs inputs-by-workflow.json --junit report.xml
   arazzo run flow.yaml --dry-run --input petId=42`,
 		Args: cobra.MinimumNArgs(1),
@@ -78,6 +81,7 @@ inputs or the command line are invalid (nothing was sent); 130 interrupted.`,
 	f.BoolVarP(&fl.quiet, "quiet", "q", false, "print only the result")
 	f.BoolVarP(&fl.verbose, "verbose", "v", false, "print every request and response (headers, truncated bodies)")
 	f.StringVar(&fl.trace, "trace", "", "write every exchange to this HAR 1.2 file as the run goes")
+	f.StringVar(&fl.events, "events", "", "write every event of the run as a JSON line to this file (- for stdout, which then carries only the events)")
 	f.StringVar(&fl.junit, "junit", "", "write a JUnit XML report to this file")
 	f.BoolVar(&fl.dryRun, "dry-run", false, "check the inputs and print the first request of each step without sending anything")
 	f.BoolVar(&fl.allowRemote, "allow-remote", false, "load http(s) source descriptions")
@@ -90,6 +94,10 @@ inputs or the command line are invalid (nothing was sent); 130 interrupted.`,
 	return cmd
 }
 
+// textOut reports whether stdout gets the text view and results: not
+// with --output json, nor when --events - makes it the event stream.
+func (fl *runFlags) textOut() bool { return fl.output == "text" && fl.events != "-" }
+
 // job is one workflow to run.
 type job struct {
 	file   string
@@ -98,23 +106,61 @@ type job struct {
 	inputs map[string]any
 }
 
+// runWorkflows is `arazzo run`: parse the flags, load and check every
+// document, set up the options of each, run the workflows, report.
+// Everything that can be wrong with the command line, the documents or
+// the inputs stops it before anything is sent.
 func runWorkflows(cmd *cobra.Command, files []string, fl *runFlags) error {
-	ctx := cmd.Context()
-	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
-	if fl.output != "text" && fl.output != "json" {
-		return withCode(exitUsage, fmt.Errorf("unknown --output %q (text or json)", fl.output))
+	ctx, stdout, stderr := cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr()
+	base, fileInputs, err := parseRunFlags(fl, files, cmd.InOrStdin())
+	if err != nil {
+		return withCode(exitUsage, err)
 	}
-	if !fl.all && len(files) != 1 {
-		return withCode(exitUsage, fmt.Errorf("run takes one FILE (or several with --all), got %d", len(files)))
+	jobs, err := loadJobs(ctx, fl, files, base, fileInputs, stderr)
+	if err != nil {
+		return err
 	}
-	if fl.all && (fl.workflow != "" || len(fl.inputs) > 0) {
-		return withCode(exitUsage, errors.New("--all runs every workflow: give inputs per workflow with --inputs, not --workflow or --input"))
+	optsFor, stop, err := planOptions(ctx, fl, jobs, base, stderr)
+	defer stop()
+	if err != nil {
+		return withCode(exitUsage, err)
 	}
+	if fl.dryRun {
+		return dryRun(cmd, jobs, optsFor, fl)
+	}
+	sinks, err := openSinks(fl, stdout)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	records, err := execute(ctx, fl, jobs, optsFor, sinks.observers, stdout, stderr)
+	if serr := sinks.close(); err == nil {
+		err = serr
+	}
+	if err != nil {
+		return err
+	}
+	return writeReports(ctx, fl, records, stdout)
+}
+
+// parseRunFlags checks the flags that do not depend on a document and
+// turns them into the options every run starts from, and the --inputs
+// file.
+func parseRunFlags(fl *runFlags, files []string, stdin io.Reader) (engine.Options, map[string]any, error) {
 	base := engine.Options{MaxSteps: fl.maxSteps, Timeout: fl.timeout, Servers: map[string]string{}}
+	switch {
+	case fl.output != "text" && fl.output != "json":
+		return base, nil, fmt.Errorf("unknown --output %q (text or json)", fl.output)
+	case !fl.all && len(files) != 1:
+		return base, nil, fmt.Errorf("run takes one FILE (or several with --all), got %d", len(files))
+	case fl.all && (fl.workflow != "" || len(fl.inputs) > 0):
+		return base, nil, errors.New("--all runs every workflow: give inputs per workflow with --inputs, not --workflow or --input")
+	case fl.events == "-" && fl.output == "json":
+		return base, nil, errors.New("--events - and --output json both write to stdout: give --events a file")
+	}
 	if fl.pollInterval != "" {
 		d, err := parseDuration(fl.pollInterval)
 		if err != nil {
-			return withCode(exitUsage, fmt.Errorf("--poll-interval: %v", err))
+			return base, nil, fmt.Errorf("--poll-interval: %v", err)
 		}
 		base.PollInterval = d
 		if d == 0 {
@@ -126,7 +172,7 @@ func runWorkflows(cmd *cobra.Command, files []string, fl *runFlags) error {
 	for _, s := range fl.servers {
 		name, u, ok := strings.Cut(s, "=")
 		if !ok || name == "" || u == "" {
-			return withCode(exitUsage, fmt.Errorf("--server %q: want SOURCE=URL", s))
+			return base, nil, fmt.Errorf("--server %q: want SOURCE=URL", s)
 		}
 		base.Servers[name] = u
 	}
@@ -137,7 +183,7 @@ func runWorkflows(cmd *cobra.Command, files []string, fl *runFlags) error {
 			src, name = "", key
 		}
 		if !ok || name == "" {
-			return withCode(exitUsage, fmt.Errorf("--server-var %q: want SOURCE.NAME=VALUE or NAME=VALUE", sv))
+			return base, nil, fmt.Errorf("--server-var %q: want SOURCE.NAME=VALUE or NAME=VALUE", sv)
 		}
 		if base.ServerVariables == nil {
 			base.ServerVariables = map[string]map[string]string{}
@@ -147,13 +193,14 @@ func runWorkflows(cmd *cobra.Command, files []string, fl *runFlags) error {
 		}
 		base.ServerVariables[src][name] = val
 	}
-	fileInputs, err := readInputsFile(cmd.InOrStdin(), fl.inputsFile)
-	if err != nil {
-		return withCode(exitUsage, err)
-	}
+	fileInputs, err := readInputsFile(stdin, fl.inputsFile)
+	return base, fileInputs, err
+}
 
-	// Load and check everything first: a bad document or bad inputs stop
-	// the command before anything is sent.
+// loadJobs loads every document and picks its workflows and their inputs:
+// a bad document, workflow or input stops the command before anything is
+// sent.
+func loadJobs(ctx context.Context, fl *runFlags, files []string, base engine.Options, fileInputs map[string]any, stderr io.Writer) ([]job, error) {
 	loader := &source.Loader{AllowRemote: fl.allowRemote, AllowPrivate: fl.allowPrivate, Root: fl.sourceRoot}
 	var jobs []job
 	for _, file := range files {
@@ -163,11 +210,11 @@ func runWorkflows(cmd *cobra.Command, files []string, fl *runFlags) error {
 			for _, d := range diags.Errors() {
 				fmt.Fprintln(stderr, d.String())
 			}
-			return withCode(exitUsage, fmt.Errorf("%s is not a valid Arazzo document; nothing was run", file))
+			return nil, withCode(exitUsage, fmt.Errorf("%s is not a valid Arazzo document; nothing was run", file))
 		}
 		for name := range base.Servers {
 			if plan.Source(name) == nil && !fl.all {
-				return withCode(exitUsage, fmt.Errorf("--server names source %q, which %s does not declare", name, file))
+				return nil, withCode(exitUsage, fmt.Errorf("--server names source %q, which %s does not declare", name, file))
 			}
 		}
 		if fl.all {
@@ -179,113 +226,166 @@ func runWorkflows(cmd *cobra.Command, files []string, fl *runFlags) error {
 		}
 		wf, err := pickWorkflow(plan, fl.workflow)
 		if err != nil {
-			return withCode(exitUsage, err)
+			return nil, withCode(exitUsage, err)
 		}
 		in, err := mergeInputs(fileInputs, fl.inputs, wf)
 		if err != nil {
-			return withCode(exitUsage, err)
+			return nil, withCode(exitUsage, err)
 		}
 		jobs = append(jobs, job{file: file, plan: plan, wf: wf, inputs: in})
 	}
+	return jobs, nil
+}
 
-	// Signing is set up once per document.
+// planOptions gives each document its own options, with signing set up
+// once per document. The returned function stops what signing started
+// (an emulator); call it even on error.
+func planOptions(ctx context.Context, fl *runFlags, jobs []job, base engine.Options, stderr io.Writer) (map[*engine.Plan]*engine.Options, func(), error) {
+	var stops []func()
+	stopAll := func() {
+		for _, stop := range stops {
+			stop()
+		}
+	}
+	note := func(msg string) {
+		if !fl.quiet && fl.output == "text" {
+			fmt.Fprintln(stderr, msg)
+		}
+	}
 	optsFor := map[*engine.Plan]*engine.Options{}
 	for _, j := range jobs {
 		if _, done := optsFor[j.plan]; done {
 			continue
 		}
 		o := base
-		o.Servers = map[string]string{}
-		for k, v := range base.Servers {
-			o.Servers[k] = v
-		}
-		note := func(msg string) {
-			if !fl.quiet && fl.output == "text" {
-				fmt.Fprintln(stderr, msg)
-			}
-		}
+		o.Servers = maps.Clone(base.Servers)
 		stop, err := configureAWS(ctx, j.plan, &o, &fl.aws, note)
-		defer stop()
+		stops = append(stops, stop)
 		if err != nil {
-			return withCode(exitUsage, err)
+			return nil, stopAll, err
 		}
 		optsFor[j.plan] = &o
 	}
+	return optsFor, stopAll, nil
+}
 
-	if fl.dryRun {
-		return dryRun(cmd, jobs, optsFor, fl)
-	}
+// sinks are the reports written while the workflows run (--trace,
+// --events): observers of every run, ended once all runs are over.
+type sinks struct {
+	observers []engine.Observer
+	list      []sink
+}
 
-	var har *harWriter
+type sink struct {
+	flag string       // names the report in errors
+	end  func() error // finishes the report; its first error
+	file io.Closer    // nil for stdout
+}
+
+func openSinks(fl *runFlags, stdout io.Writer) (*sinks, error) {
+	s := &sinks{}
 	if fl.trace != "" {
 		f, err := os.Create(fl.trace)
 		if err != nil {
-			return withCode(exitUsage, fmt.Errorf("--trace: %v", err))
+			return nil, fmt.Errorf("--trace: %v", err)
 		}
-		defer f.Close()
-		if har, err = newHARWriter(f); err != nil {
-			return withCode(exitUsage, fmt.Errorf("--trace: %v", err))
+		har := report.NewHAR(f, tool())
+		s.add(har, sink{"--trace", har.Close, f})
+	}
+	switch fl.events {
+	case "":
+	case "-":
+		events := report.NewJSONLines(stdout)
+		s.add(events, sink{"--events", events.Err, nil})
+	default:
+		f, err := os.Create(fl.events)
+		if err != nil {
+			s.close()
+			return nil, fmt.Errorf("--events: %v", err)
+		}
+		events := report.NewJSONLines(f)
+		s.add(events, sink{"--events", events.Err, f})
+	}
+	return s, nil
+}
+
+func (s *sinks) add(o engine.Observer, k sink) {
+	s.observers = append(s.observers, o)
+	s.list = append(s.list, k)
+}
+
+// close ends every report, closes its file, and returns the first error.
+func (s *sinks) close() error {
+	var first error
+	for _, k := range s.list {
+		err := k.end()
+		if k.file != nil {
+			if cerr := k.file.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil && first == nil {
+			first = fmt.Errorf("%s: %v", k.flag, err)
 		}
 	}
-	tty := fl.output == "text" && !fl.quiet && !fl.verbose && isTerminal(stdout)
-	var records []runRecord
-	var results []*engine.Result
+	return first
+}
+
+// execute runs the jobs one after the other, each watched by its live
+// view or text log and by the sinks, and prints each text result. A job
+// with invalid inputs stops the command, unless --all runs the others.
+func execute(ctx context.Context, fl *runFlags, jobs []job, optsFor map[*engine.Plan]*engine.Options, sinks []engine.Observer, stdout, stderr io.Writer) ([]report.RunRecord, error) {
+	tty := fl.textOut() && !fl.quiet && !fl.verbose && isTerminal(stdout)
+	var records []report.RunRecord
 	for _, j := range jobs {
 		opts := *optsFor[j.plan]
 		opts.Observers = nil
 		var prog *progress
 		switch {
-		case fl.output != "text" || fl.quiet:
+		case !fl.textOut() || fl.quiet:
 		case tty:
 			prog = newProgress(stdout, j.wf, time.Now)
 			opts.Observers = append(opts.Observers, prog)
 			prog.Start()
 		default:
-			opts.Observers = append(opts.Observers, &textLog{w: stdout, verbose: fl.verbose})
+			opts.Observers = append(opts.Observers, report.NewTextLog(stdout, fl.verbose))
 		}
-		if har != nil {
-			opts.Observers = append(opts.Observers, har)
-		}
+		opts.Observers = append(opts.Observers, sinks...)
 		start := time.Now()
 		res, err := j.plan.Run(ctx, j.wf.ID, j.inputs, &opts)
 		if prog != nil {
 			prog.Stop()
 		}
-		records = append(records, runRecord{File: j.file, Result: res, Err: err, Duration: time.Since(start), Started: start})
+		records = append(records, report.RunRecord{File: j.file, Result: res, Err: err, Duration: time.Since(start), Started: start})
 		if res == nil {
 			if !fl.all {
-				if har != nil {
-					har.Close()
-				}
-				return withCode(exitUsage, err)
+				return records, withCode(exitUsage, err)
 			}
 			fmt.Fprintf(stderr, "%s: %s: not run: %v\n", j.file, j.wf.ID, err)
 			continue
 		}
-		results = append(results, res)
-		if fl.output == "text" {
-			printResult(stdout, res, prog == nil)
+		if fl.textOut() {
+			report.WriteResult(stdout, res, prog == nil)
 		}
 	}
-	if har != nil {
-		if err := har.Close(); err != nil {
-			return fmt.Errorf("--trace: %v", err)
-		}
-	}
+	return records, nil
+}
+
+// writeReports writes what is written once every run is over (--junit,
+// the JSON results, the --all summary) and says how the command exits.
+func writeReports(ctx context.Context, fl *runFlags, records []report.RunRecord, stdout io.Writer) error {
 	if fl.junit != "" {
-		f, err := os.Create(fl.junit)
-		if err != nil {
-			return fmt.Errorf("--junit: %v", err)
-		}
-		err = writeJUnit(f, records)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
+		if err := writeJUnitFile(fl.junit, records); err != nil {
 			return fmt.Errorf("--junit: %v", err)
 		}
 	}
 	if fl.output == "json" {
+		var results []*engine.Result
+		for _, rec := range records {
+			if rec.Result != nil {
+				results = append(results, rec.Result)
+			}
+		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
@@ -296,9 +396,27 @@ func runWorkflows(cmd *cobra.Command, files []string, fl *runFlags) error {
 		if err := enc.Encode(v); err != nil {
 			return err
 		}
-	} else if fl.all {
-		printSummary(stdout, records)
+	} else if fl.all && fl.textOut() {
+		report.WriteSummary(stdout, records)
 	}
+	return exitStatus(ctx, fl, records)
+}
+
+func writeJUnitFile(name string, records []report.RunRecord) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	err = report.WriteJUnit(f, records)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// exitStatus is 0 when every run succeeded, 130 when interrupted, 1
+// otherwise; a single text-mode run also says why it failed.
+func exitStatus(ctx context.Context, fl *runFlags, records []report.RunRecord) error {
 	failed, interrupted := 0, false
 	var firstErr error
 	for _, rec := range records {
@@ -339,17 +457,6 @@ func isTerminal(w io.Writer) bool {
 	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }
 
-func printSummary(w io.Writer, records []runRecord) {
-	fmt.Fprintf(w, "\n%-40s %-32s %-10s %s\n", "FILE", "WORKFLOW", "STATUS", "TIME")
-	for _, rec := range records {
-		status, wf := "not run", "-"
-		if rec.Result != nil {
-			status, wf = rec.Result.Status.String(), rec.Result.WorkflowID
-		}
-		fmt.Fprintf(w, "%-40s %-32s %-10s %s\n", rec.File, wf, status, rec.Duration.Round(time.Millisecond))
-	}
-}
-
 func dryRun(cmd *cobra.Command, jobs []job, optsFor map[*engine.Plan]*engine.Options, fl *runFlags) error {
 	out := cmd.OutOrStdout()
 	var all []engine.DryRequest
@@ -360,26 +467,8 @@ func dryRun(cmd *cobra.Command, jobs []job, optsFor map[*engine.Plan]*engine.Opt
 		}
 		all = append(all, reqs...)
 		if fl.output == "text" {
-			fmt.Fprintf(out, "workflow %s (dry run: nothing is sent)\n", j.wf.ID)
-			for _, r := range reqs {
-				switch {
-				case r.Error != "":
-					fmt.Fprintf(out, "\n%s: cannot be built yet: %s\n", r.StepID, r.Error)
-				case r.Calls != "":
-					b, _ := json.Marshal(r.Inputs)
-					fmt.Fprintf(out, "\n%s: calls workflow %s with inputs %s\n", r.StepID, r.Calls, b)
-				default:
-					fmt.Fprintf(out, "\n%s:\n  %s %s\n", r.StepID, r.Method, r.URL)
-					for _, k := range sortedKeys(r.Header) {
-						fmt.Fprintf(out, "  %s: %s\n", k, strings.Join(r.Header[k], ", "))
-					}
-					if r.Body != "" {
-						fmt.Fprintf(out, "  %s\n", r.Body)
-					}
-					for _, n := range r.Notes {
-						fmt.Fprintf(out, "  note: %s\n", n)
-					}
-				}
+			if err := report.WriteDryRun(out, j.wf.ID, reqs); err != nil {
+				return err
 			}
 		}
 	}
@@ -390,15 +479,6 @@ func dryRun(cmd *cobra.Command, jobs []job, optsFor map[*engine.Plan]*engine.Opt
 		return enc.Encode(all)
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // parseDuration accepts a Go duration ("2s", "500ms") or plain seconds ("1.5").
@@ -507,116 +587,4 @@ func convertInput(raw string, prop any) (any, error) {
 		return v, nil
 	}
 	return raw, nil
-}
-
-// textLog prints one line per interesting event: the plain log used when
-// output is not a terminal. With verbose it also prints each request and
-// response: method, URL, status, headers and truncated bodies.
-type textLog struct {
-	w       io.Writer
-	verbose bool
-}
-
-const verboseBody = 2048
-
-func (l *textLog) OnEvent(e engine.Event) {
-	switch e.Kind {
-	case engine.WorkflowStarted:
-		fmt.Fprintf(l.w, "workflow %s started\n", e.WorkflowID)
-	case engine.RequestSent:
-		fmt.Fprintf(l.w, "  %s → %s %s\n", stepLabel(e), e.Request.Method, e.Request.URL)
-		if l.verbose {
-			l.headers("    > ", e.Request.Header)
-			l.body("    > ", e.Request.Body)
-		}
-	case engine.ResponseReceived:
-		fmt.Fprintf(l.w, "  %s ← %d (%s)\n", stepLabel(e), e.Response.StatusCode, e.Duration.Round(time.Millisecond))
-		if l.verbose {
-			l.headers("    < ", e.Response.Header)
-			l.body("    < ", e.Response.Body)
-		}
-	case engine.StepFinished:
-		if e.Status == engine.Failed {
-			fmt.Fprintf(l.w, "  %s failed: %s\n", stepLabel(e), e.Err)
-		}
-	case engine.ActionTaken:
-		switch e.Transition {
-		case "goto-step", "goto-workflow", "retry", "end":
-			fmt.Fprintf(l.w, "  %s → %s %s%s\n", stepLabel(e), e.Transition, e.Target, named(e.Action))
-		}
-	case engine.CriterionEvaluated:
-		if l.verbose {
-			fmt.Fprintf(l.w, "    %s criterion %q: %v %s\n", e.Message, e.Criterion, e.Passed, e.Err)
-		}
-	case engine.Waiting:
-		fmt.Fprintf(l.w, "  waiting %s before %s (%s)\n", e.Wait, e.StepID, e.Message)
-	case engine.Notice:
-		fmt.Fprintf(l.w, "  %s note: %s\n", stepLabel(e), e.Message)
-	case engine.CallerRetry:
-		fmt.Fprintf(l.w, "  %s %s\n", stepLabel(e), e.Message)
-	case engine.WorkflowFinished:
-		fmt.Fprintf(l.w, "workflow %s %s\n", e.WorkflowID, e.Status)
-	}
-}
-
-func (l *textLog) headers(prefix string, h map[string][]string) {
-	for _, k := range sortedKeys(h) {
-		fmt.Fprintf(l.w, "%s%s: %s\n", prefix, k, strings.Join(h[k], ", "))
-	}
-}
-
-func (l *textLog) body(prefix string, b []byte) {
-	if len(b) == 0 {
-		return
-	}
-	s := string(b)
-	if len(s) > verboseBody {
-		s = s[:verboseBody] + fmt.Sprintf("… (%d bytes)", len(b))
-	}
-	fmt.Fprintf(l.w, "%s%s\n", prefix, strings.ReplaceAll(s, "\n", "\n"+prefix))
-}
-
-func stepLabel(e engine.Event) string {
-	s := e.StepID
-	if e.Visit > 1 {
-		s += fmt.Sprintf(" #%d", e.Visit)
-	}
-	if e.Attempt > 1 {
-		s += fmt.Sprintf(" (attempt %d)", e.Attempt)
-	}
-	return s
-}
-
-func named(a string) string {
-	if a == "" {
-		return ""
-	}
-	return " [" + a + "]"
-}
-
-// printResult prints the status, each step (unless the live view already
-// showed them) and the outputs.
-func printResult(w io.Writer, res *engine.Result, steps bool) {
-	fmt.Fprintf(w, "\n%s: %s\n", res.WorkflowID, res.Status)
-	if res.Error != nil {
-		fmt.Fprintf(w, "  error: %s\n", res.Error)
-	}
-	for _, s := range res.Steps {
-		if !steps {
-			break
-		}
-		fmt.Fprintf(w, "  %-24s runs=%-4d status=%-4s %s\n", s.WorkflowID+"/"+s.StepID, s.Runs, strconv.Itoa(s.StatusCode), s.Outcome)
-	}
-	if len(res.Outputs) > 0 {
-		fmt.Fprintln(w, "outputs:")
-		names := make([]string, 0, len(res.Outputs))
-		for k := range res.Outputs {
-			names = append(names, k)
-		}
-		sort.Strings(names)
-		for _, k := range names {
-			b, _ := json.Marshal(res.Outputs[k])
-			fmt.Fprintf(w, "  %s: %s\n", k, b)
-		}
-	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/arazzo-go/arazzo/engine"
 	"github.com/arazzo-go/arazzo/engine/diag"
+	"github.com/arazzo-go/arazzo/engine/report"
 	"github.com/arazzo-go/arazzo/engine/source"
 )
 
@@ -61,9 +62,11 @@ errors, 2 for a usage error or an unreadable file.`,
 					return err
 				}
 			case "github":
-				githubAnnotations(out, all)
+				if err := report.WriteGitHubAnnotations(out, all); err != nil {
+					return err
+				}
 			case "sarif":
-				if err := writeSARIF(out, all); err != nil {
+				if err := report.WriteSARIF(out, all, tool()); err != nil {
 					return err
 				}
 			default:

@@ -5,6 +5,8 @@ import (
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
+
+	"github.com/arazzo-go/arazzo/engine/report"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3";
@@ -32,4 +34,9 @@ func versionString() string {
 		return bi.Main.Version
 	}
 	return "(devel)"
+}
+
+// tool is how reports name this program.
+func tool() report.Tool {
+	return report.Tool{Name: "arazzo", Version: versionString(), InformationURI: "https://github.com/arazzo-go/arazzo"}
 }
