@@ -6,7 +6,7 @@ const exportBody = `{"ExportJobProperties":{"JobId":"0123456789abcdef0123456789a
 
 // The seed's jsonpath criterion, parsed once, evaluated against a parsed body.
 func BenchmarkSeedJSONPathCriterion(b *testing.B) {
-	c, errs := CompileCriterion(CriterionSpec{Context: "$response.body", Condition: `$.ExportJobProperties.JobStatus == "COMPLETED"`, Type: JSONPath})
+	c, errs := CompileCriterion(CriterionSpec{Context: "$response.body", Condition: `$.ExportJobProperties.JobStatus == "COMPLETED"`, Type: string(JSONPath)})
 	if len(errs) > 0 {
 		b.Fatal(errs)
 	}
@@ -21,7 +21,7 @@ func BenchmarkSeedJSONPathCriterion(b *testing.B) {
 }
 
 func BenchmarkRFC9535Criterion(b *testing.B) {
-	c, _ := CompileCriterion(CriterionSpec{Context: "$response.body", Condition: `$[?@.JobStatus == 'IN_PROGRESS']`, Type: JSONPath})
+	c, _ := CompileCriterion(CriterionSpec{Context: "$response.body", Condition: `$[?@.JobStatus == 'IN_PROGRESS']`, Type: string(JSONPath)})
 	ctx := testContext(b, exportBody)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {

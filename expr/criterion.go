@@ -14,13 +14,18 @@ import (
 	rfcjsonpath "github.com/theory/jsonpath"
 )
 
+// CriterionKind is a criterion's type, as the document spells it.
+type CriterionKind string
+
 // Criterion kinds.
 const (
-	Simple   = "simple"
-	Regex    = "regex"
-	JSONPath = "jsonpath"
-	XPath    = "xpath"
+	Simple   CriterionKind = "simple"
+	Regex    CriterionKind = "regex"
+	JSONPath CriterionKind = "jsonpath"
+	XPath    CriterionKind = "xpath"
 )
+
+func (k CriterionKind) String() string { return string(k) }
 
 // JSONPath dialects a criterion can end up using.
 const (
@@ -39,7 +44,7 @@ type CriterionSpec struct {
 // Criterion is a compiled criterion, immutable and safe for concurrent use.
 type Criterion struct {
 	Spec    CriterionSpec
-	Kind    string
+	Kind    CriterionKind
 	Dialect string // for jsonpath: which engine evaluates it
 
 	context *Expression
@@ -88,7 +93,7 @@ var goessner = gval.NewLanguage(gval.Full(), pjsonpath.Language(),
 // CompileCriterion compiles a criterion. It returns problems as
 // errors (the criterion cannot work) and warnings (accepted slips).
 func CompileCriterion(spec CriterionSpec) (*Criterion, []FieldError) {
-	c := &Criterion{Spec: spec, Kind: spec.Type}
+	c := &Criterion{Spec: spec, Kind: CriterionKind(spec.Type)}
 	if c.Kind == "" {
 		c.Kind = Simple
 	}
@@ -274,9 +279,9 @@ func toDoubleQuotes(s string) string {
 // (goessner)", "xpath".
 func (c *Criterion) Describe() string {
 	if c.Dialect != "" {
-		return c.Kind + " (" + c.Dialect + ")"
+		return string(c.Kind) + " (" + c.Dialect + ")"
 	}
-	return c.Kind
+	return string(c.Kind)
 }
 
 // Expressions lists the runtime expressions the criterion reads.

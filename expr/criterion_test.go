@@ -107,7 +107,7 @@ func TestRegexCriteria(t *testing.T) {
 		{`^20$`, false},
 	}
 	for _, tt := range tests {
-		c, errs := CompileCriterion(CriterionSpec{Context: "$statusCode", Condition: tt.cond, Type: Regex})
+		c, errs := CompileCriterion(CriterionSpec{Context: "$statusCode", Condition: tt.cond, Type: string(Regex)})
 		if len(errs) > 0 {
 			t.Fatal(errs)
 		}
@@ -115,14 +115,14 @@ func TestRegexCriteria(t *testing.T) {
 			t.Errorf("%s: got %v", tt.cond, got)
 		}
 	}
-	c, errs := CompileCriterion(CriterionSpec{Context: "$response.body#/status", Condition: "^AVAILABLE$", Type: Regex})
+	c, errs := CompileCriterion(CriterionSpec{Context: "$response.body#/status", Condition: "^AVAILABLE$", Type: string(Regex)})
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
 	if got, _ := c.Eval(ctx); got {
 		t.Error("regex is case-sensitive unless (?i)")
 	}
-	c, errs = CompileCriterion(CriterionSpec{Context: "$statusCode", Condition: "(", Type: Regex})
+	c, errs = CompileCriterion(CriterionSpec{Context: "$statusCode", Condition: "(", Type: string(Regex)})
 	if len(errs) != 1 || errs[0].Field != "condition" {
 		t.Fatalf("invalid regex must be a condition error, got %v", errs)
 	}
@@ -168,7 +168,7 @@ func TestJSONPathCriteria(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, errs := CompileCriterion(CriterionSpec{Context: "$response.body", Condition: tt.cond, Type: JSONPath})
+			c, errs := CompileCriterion(CriterionSpec{Context: "$response.body", Condition: tt.cond, Type: string(JSONPath)})
 			if len(errs) > 0 {
 				t.Fatal(errs)
 			}
@@ -193,7 +193,7 @@ func TestJSONPathWithEmbeddedExpressions(t *testing.T) {
 		`$.F[?(@.A == "$steps.create.outputs.arn")].Status contains "ACTIVE"`:    true,
 		`$.F[?(@.A == "{$steps.create.outputs.arn}")].Status contains "PENDING"`: false,
 	} {
-		c, errs := CompileCriterion(CriterionSpec{Context: "$response.body", Condition: cond, Type: JSONPath})
+		c, errs := CompileCriterion(CriterionSpec{Context: "$response.body", Condition: cond, Type: string(JSONPath)})
 		if len(errs) > 0 {
 			t.Fatal(cond, errs)
 		}
@@ -219,7 +219,7 @@ func TestSeedCriteriaAllStatuses(t *testing.T) {
 		body := fmt.Sprintf(`{"ExportJobProperties":{"JobId":"j1","JobStatus":%q,"DatastoreId":"d1","SubmitTime":1.7e9}}`, st)
 		ctx := jsonCtx(t, body)
 		for name, cond := range conds {
-			c, errs := CompileCriterion(CriterionSpec{Context: "$response.body", Condition: cond, Type: JSONPath})
+			c, errs := CompileCriterion(CriterionSpec{Context: "$response.body", Condition: cond, Type: string(JSONPath)})
 			if len(errs) > 0 {
 				t.Fatal(errs)
 			}
@@ -249,7 +249,7 @@ func TestXPathCriteria(t *testing.T) {
 		{"string(/order/missing)", false},
 	}
 	for _, tt := range tests {
-		c, errs := CompileCriterion(CriterionSpec{Context: "$response.body", Condition: tt.cond, Type: XPath})
+		c, errs := CompileCriterion(CriterionSpec{Context: "$response.body", Condition: tt.cond, Type: string(XPath)})
 		if len(errs) > 0 {
 			t.Fatal(errs)
 		}
@@ -257,7 +257,7 @@ func TestXPathCriteria(t *testing.T) {
 			t.Errorf("%s: got %v %v, want %v", tt.cond, got, err, tt.want)
 		}
 	}
-	c, errs := CompileCriterion(CriterionSpec{Context: "$response.body", Condition: "/a", Type: XPath, Version: "xpath-30"})
+	c, errs := CompileCriterion(CriterionSpec{Context: "$response.body", Condition: "/a", Type: string(XPath), Version: "xpath-30"})
 	if len(errs) != 1 || !strings.Contains(errs[0].Msg, "unsupported") {
 		t.Fatalf("xpath-30 must be reported unsupported, got %v", errs)
 	}
@@ -265,15 +265,15 @@ func TestXPathCriteria(t *testing.T) {
 		t.Fatal("an unsupported xpath criterion fails with an error")
 	}
 	ctx.resp.body = "not xml <"
-	c, _ = CompileCriterion(CriterionSpec{Context: "$response.body", Condition: "/a", Type: XPath})
+	c, _ = CompileCriterion(CriterionSpec{Context: "$response.body", Condition: "/a", Type: string(XPath)})
 	if got, err := c.Eval(ctx); got || err == nil {
 		t.Fatal("malformed XML fails the criterion with an error")
 	}
 }
 
 func TestCriterionNeedsContext(t *testing.T) {
-	for _, typ := range []string{Regex, JSONPath, XPath} {
-		_, errs := CompileCriterion(CriterionSpec{Condition: "x", Type: typ})
+	for _, typ := range []CriterionKind{Regex, JSONPath, XPath} {
+		_, errs := CompileCriterion(CriterionSpec{Condition: "x", Type: string(typ)})
 		found := false
 		for _, e := range errs {
 			found = found || e.Field == "context"
@@ -282,7 +282,7 @@ func TestCriterionNeedsContext(t *testing.T) {
 			t.Errorf("%s without context must be an error", typ)
 		}
 	}
-	if _, errs := CompileCriterion(CriterionSpec{Condition: "$statusCode == 200", Type: Simple}); len(errs) != 0 {
+	if _, errs := CompileCriterion(CriterionSpec{Condition: "$statusCode == 200", Type: string(Simple)}); len(errs) != 0 {
 		t.Errorf("type: simple needs no context, got %v", errs)
 	}
 }
