@@ -41,7 +41,7 @@ type runFlags struct {
 	aws          awsFlags
 }
 
-func newRunCmd() *cobra.Command {
+func newRunCmd(h host) *cobra.Command {
 	var fl runFlags
 	cmd := &cobra.Command{
 		Use:   "run FILE...",
@@ -61,7 +61,7 @@ inputs or the command line are invalid (nothing was sent); 130 interrupted.`,
   arazzo run flow.yaml --dry-run --input petId=42`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runWorkflows(cmd, args, &fl)
+			return runWorkflows(cmd, h, args, &fl)
 		},
 	}
 	f := cmd.Flags()
@@ -98,7 +98,7 @@ type job struct {
 	inputs map[string]any
 }
 
-func runWorkflows(cmd *cobra.Command, files []string, fl *runFlags) error {
+func runWorkflows(cmd *cobra.Command, h host, files []string, fl *runFlags) error {
 	ctx := cmd.Context()
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	if fl.output != "text" && fl.output != "json" {
@@ -147,17 +147,17 @@ func runWorkflows(cmd *cobra.Command, files []string, fl *runFlags) error {
 		}
 		base.ServerVariables[src][name] = val
 	}
-	fileInputs, err := readInputsFile(cmd.InOrStdin(), fl.inputsFile)
+	fileInputs, err := readInputsFile(cmd.InOrStdin(), h.path(fl.inputsFile))
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
 
 	// Load and check everything first: a bad document or bad inputs stop
 	// the command before anything is sent.
-	loader := &source.Loader{AllowRemote: fl.allowRemote, AllowPrivate: fl.allowPrivate, Root: fl.sourceRoot}
+	loader := &source.Loader{AllowRemote: fl.allowRemote, AllowPrivate: fl.allowPrivate, Root: h.path(fl.sourceRoot)}
 	var jobs []job
 	for _, file := range files {
-		plan, diags := engine.LoadFile(ctx, file, loader)
+		plan, diags := engine.LoadFile(ctx, h.path(file), loader)
 		if plan == nil {
 			for _, d := range diags.Errors() {
 				fmt.Fprintln(stderr, d.String())
@@ -203,7 +203,7 @@ func runWorkflows(cmd *cobra.Command, files []string, fl *runFlags) error {
 				fmt.Fprintln(stderr, msg)
 			}
 		}
-		stop, err := configureAWS(ctx, j.plan, &o, &fl.aws, note)
+		stop, err := configureAWS(ctx, j.plan, &o, &fl.aws, h.getenv, note)
 		defer stop()
 		if err != nil {
 			return withCode(exitUsage, err)
@@ -217,7 +217,7 @@ func runWorkflows(cmd *cobra.Command, files []string, fl *runFlags) error {
 
 	var har *harWriter
 	if fl.trace != "" {
-		f, err := os.Create(fl.trace)
+		f, err := os.Create(h.path(fl.trace))
 		if err != nil {
 			return withCode(exitUsage, fmt.Errorf("--trace: %v", err))
 		}
@@ -272,7 +272,7 @@ func runWorkflows(cmd *cobra.Command, files []string, fl *runFlags) error {
 		}
 	}
 	if fl.junit != "" {
-		f, err := os.Create(fl.junit)
+		f, err := os.Create(h.path(fl.junit))
 		if err != nil {
 			return fmt.Errorf("--junit: %v", err)
 		}
