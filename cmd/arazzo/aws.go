@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
-	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/arazzo-go/arazzo/engine"
 	"github.com/arazzo-go/arazzo/engine/auth/sigv4"
@@ -29,7 +29,11 @@ type awsFlags struct {
 // loaded only when the plan has such a source. With --emulate the matching
 // sources go to an in-process emulator with its test credentials instead.
 // The returned function stops what was started.
-func configureAWS(ctx context.Context, plan *engine.Plan, opts *engine.Options, fl *awsFlags, note func(string)) (func(), error) {
+//
+// The region and keys in the environment are read through getenv and handed
+// to the SDK, which would otherwise read the process environment itself:
+// in main the two are the same, in tests each run has its own.
+func configureAWS(ctx context.Context, plan *engine.Plan, opts *engine.Options, fl *awsFlags, getenv func(string) string, note func(string)) (func(), error) {
 	stop := func() {}
 	if fl.emulate != "" && fl.emulate != "healthlake" {
 		return stop, fmt.Errorf("--emulate %q: the only emulator is healthlake", fl.emulate)
@@ -43,7 +47,7 @@ func configureAWS(ctx context.Context, plan *engine.Plan, opts *engine.Options, 
 	}
 	cfg := sigv4.Config{Region: fl.region, MaxAttempts: fl.maxAttempts}
 	if cfg.Region == "" {
-		cfg.Region = os.Getenv("AWS_REGION")
+		cfg.Region = getenv("AWS_REGION")
 	}
 	if fl.emulate != "" {
 		emu := healthlake.NewVerifying(healthlake.Config{Region: cfg.Region})
@@ -61,11 +65,15 @@ func configureAWS(ctx context.Context, plan *engine.Plan, opts *engine.Options, 
 		note(fmt.Sprintf("emulating HealthLake at %s (data store %s)", srv.URL, emu.DatastoreID()))
 	} else {
 		var load []func(*config.LoadOptions) error
-		if fl.region != "" {
-			load = append(load, config.WithRegion(fl.region))
+		if cfg.Region != "" {
+			load = append(load, config.WithRegion(cfg.Region))
 		}
 		if fl.profile != "" {
 			load = append(load, config.WithSharedConfigProfile(fl.profile))
+		} else if id, secret := getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY"); id != "" && secret != "" {
+			// Keys in the environment win unless --profile names a profile,
+			// as in the SDK's own chain.
+			load = append(load, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(id, secret, getenv("AWS_SESSION_TOKEN"))))
 		}
 		awsCfg, err := config.LoadDefaultConfig(ctx, load...)
 		if err != nil {

@@ -15,8 +15,8 @@ import (
 
 // loadPlan loads a document for the read-only commands; diagnostics that
 // are errors make it a usage error (exit 2).
-func loadPlan(cmd *cobra.Command, file string, allowRemote bool) (*engine.Plan, error) {
-	plan, diags := engine.LoadFile(cmd.Context(), file, &source.Loader{AllowRemote: allowRemote}, compileOptions()...)
+func loadPlan(cmd *cobra.Command, h host, file string, allowRemote bool) (*engine.Plan, error) {
+	plan, diags := engine.LoadFile(cmd.Context(), h.path(file), &source.Loader{AllowRemote: allowRemote}, compileOptions()...)
 	diags = withFlagHints(diags)
 	if plan == nil {
 		for _, d := range diags.Errors() {
@@ -100,7 +100,7 @@ func describeWorkflow(w *engine.Workflow) workflowInfo {
 	return info
 }
 
-func newDescribeCmd() *cobra.Command {
+func newDescribeCmd(h host) *cobra.Command {
 	var workflow, output string
 	cmd := &cobra.Command{
 		Use:   "describe FILE",
@@ -112,7 +112,7 @@ func newDescribeCmd() *cobra.Command {
 			if output != "text" && output != "json" {
 				return withCode(exitUsage, fmt.Errorf("unknown --output %q (text or json)", output))
 			}
-			plan, err := loadPlan(cmd, args[0], false)
+			plan, err := loadPlan(cmd, h, args[0], false)
 			if err != nil {
 				return err
 			}

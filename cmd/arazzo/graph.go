@@ -11,7 +11,7 @@ import (
 	"github.com/arazzo-go/arazzo/engine"
 )
 
-func newGraphCmd() *cobra.Command {
+func newGraphCmd(h host) *cobra.Command {
 	var workflow, format string
 	cmd := &cobra.Command{
 		Use:   "graph FILE",
@@ -25,7 +25,7 @@ end edges labelled with their criteria, and the workflows its steps call.`,
 			if format != "mermaid" && format != "dot" {
 				return withCode(exitUsage, fmt.Errorf("unknown --format %q (mermaid or dot)", format))
 			}
-			plan, err := loadPlan(cmd, args[0], false)
+			plan, err := loadPlan(cmd, h, args[0], false)
 			if err != nil {
 				return err
 			}

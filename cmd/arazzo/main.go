@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 )
@@ -39,15 +40,32 @@ func withCode(code int, err error) error { return &exitError{code: code, err: er
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	code := run(ctx, host{getenv: os.Getenv}, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
 
+// host is what the CLI takes from its process besides arguments and
+// streams: the environment and the working directory. main passes the
+// process's own; tests running many commands in one process pass each its
+// own, where os.Setenv and os.Chdir would change them under all the others.
+type host struct {
+	getenv func(string) string
+	dir    string // relative file names are taken from here; "" is the working directory
+}
+
+// path resolves a file name given on the command line.
+func (h host) path(name string) string {
+	if h.dir == "" || name == "" || name == "-" || filepath.IsAbs(name) {
+		return name
+	}
+	return filepath.Join(h.dir, name)
+}
+
 // run executes the CLI and returns the exit code; main only wires the
 // process to it, so tests can call it directly.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	root := newRootCmd(stdin, stdout, stderr)
+func run(ctx context.Context, h host, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	root := newRootCmd(h, stdin, stdout, stderr)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
@@ -66,7 +84,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return exitUsage
 }
 
-func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+func newRootCmd(h host, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "arazzo",
 		Short: "Validate and run Arazzo workflow documents",
@@ -78,6 +96,6 @@ multi-step API workflows) against the APIs their OpenAPI descriptions describe.`
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newValidateCmd(), newRunCmd(), newDescribeCmd(), newGraphCmd(), newEmulateCmd(), newVersionCmd())
+	root.AddCommand(newValidateCmd(h), newRunCmd(h), newDescribeCmd(h), newGraphCmd(h), newEmulateCmd(), newVersionCmd())
 	return root
 }

@@ -43,7 +43,7 @@ type runFlags struct {
 	aws          awsFlags
 }
 
-func newRunCmd() *cobra.Command {
+func newRunCmd(h host) *cobra.Command {
 	var fl runFlags
 	cmd := &cobra.Command{
 		Use:   "run FILE...",
@@ -64,7 +64,7 @@ inputs or the command line are invalid (nothing was sent); 130 interrupted.`,
   arazzo run flow.yaml --dry-run --input petId=42`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runWorkflows(cmd, args, &fl)
+			return runWorkflows(cmd, h, args, &fl)
 		},
 	}
 	f := cmd.Flags()
@@ -110,17 +110,22 @@ type job struct {
 // document, set up the options of each, run the workflows, report.
 // Everything that can be wrong with the command line, the documents or
 // the inputs stops it before anything is sent.
-func runWorkflows(cmd *cobra.Command, files []string, fl *runFlags) error {
+func runWorkflows(cmd *cobra.Command, h host, files []string, fl *runFlags) error {
 	ctx, stdout, stderr := cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr()
+	// Output files and --inputs are read and written where the command
+	// runs; documents keep their names as given, for messages.
+	for _, p := range []*string{&fl.inputsFile, &fl.trace, &fl.events, &fl.junit, &fl.sourceRoot} {
+		*p = h.path(*p)
+	}
 	base, fileInputs, err := parseRunFlags(fl, files, cmd.InOrStdin())
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	jobs, err := loadJobs(ctx, fl, files, base, fileInputs, stderr)
+	jobs, err := loadJobs(ctx, h, fl, files, base, fileInputs, stderr)
 	if err != nil {
 		return err
 	}
-	optsFor, stop, err := planOptions(ctx, fl, jobs, base, stderr)
+	optsFor, stop, err := planOptions(ctx, h, fl, jobs, base, stderr)
 	defer stop()
 	if err != nil {
 		return withCode(exitUsage, err)
@@ -200,11 +205,11 @@ func parseRunFlags(fl *runFlags, files []string, stdin io.Reader) (engine.Option
 // loadJobs loads every document and picks its workflows and their inputs:
 // a bad document, workflow or input stops the command before anything is
 // sent.
-func loadJobs(ctx context.Context, fl *runFlags, files []string, base engine.Options, fileInputs map[string]any, stderr io.Writer) ([]job, error) {
+func loadJobs(ctx context.Context, h host, fl *runFlags, files []string, base engine.Options, fileInputs map[string]any, stderr io.Writer) ([]job, error) {
 	loader := &source.Loader{AllowRemote: fl.allowRemote, AllowPrivate: fl.allowPrivate, Root: fl.sourceRoot}
 	var jobs []job
 	for _, file := range files {
-		plan, diags := engine.LoadFile(ctx, file, loader, compileOptions()...)
+		plan, diags := engine.LoadFile(ctx, h.path(file), loader, compileOptions()...)
 		diags = withFlagHints(diags)
 		if plan == nil {
 			for _, d := range diags.Errors() {
@@ -240,7 +245,7 @@ func loadJobs(ctx context.Context, fl *runFlags, files []string, base engine.Opt
 // planOptions gives each document its own options, with signing set up
 // once per document. The returned function stops what signing started
 // (an emulator); call it even on error.
-func planOptions(ctx context.Context, fl *runFlags, jobs []job, base engine.Options, stderr io.Writer) (map[*engine.Plan]*engine.Options, func(), error) {
+func planOptions(ctx context.Context, h host, fl *runFlags, jobs []job, base engine.Options, stderr io.Writer) (map[*engine.Plan]*engine.Options, func(), error) {
 	var stops []func()
 	stopAll := func() {
 		for _, stop := range stops {
@@ -259,7 +264,7 @@ func planOptions(ctx context.Context, fl *runFlags, jobs []job, base engine.Opti
 		}
 		o := base
 		o.Servers = maps.Clone(base.Servers)
-		stop, err := configureAWS(ctx, j.plan, &o, &fl.aws, note)
+		stop, err := configureAWS(ctx, j.plan, &o, &fl.aws, h.getenv, note)
 		stops = append(stops, stop)
 		if err != nil {
 			return nil, stopAll, err

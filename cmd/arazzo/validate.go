@@ -13,7 +13,7 @@ import (
 	"github.com/arazzo-go/arazzo/engine/source"
 )
 
-func newValidateCmd() *cobra.Command {
+func newValidateCmd(h host) *cobra.Command {
 	var format string
 	var allowRemote, allowPrivate bool
 	var sourceRoot string
@@ -37,16 +37,16 @@ errors, 2 for a usage error or an unreadable file.`,
 			default:
 				return withCode(exitUsage, fmt.Errorf("unknown --format %q (text, json, github or sarif)", format))
 			}
-			loader := &source.Loader{AllowRemote: allowRemote, AllowPrivate: allowPrivate, Root: sourceRoot}
+			loader := &source.Loader{AllowRemote: allowRemote, AllowPrivate: allowPrivate, Root: h.path(sourceRoot)}
 			var all diag.List
 			unreadable := false
 			for _, f := range files {
-				if _, err := os.Stat(f); err != nil {
+				if _, err := os.Stat(h.path(f)); err != nil {
 					unreadable = true
 					all = append(all, diag.Diagnostic{File: f, Severity: diag.Error, Rule: "read", Message: err.Error()})
 					continue
 				}
-				_, diags := engine.LoadFile(cmd.Context(), f, loader, compileOptions()...)
+				_, diags := engine.LoadFile(cmd.Context(), h.path(f), loader, compileOptions()...)
 				diags = withFlagHints(diags)
 				all = append(all, diags...)
 			}

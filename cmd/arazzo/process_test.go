@@ -1,0 +1,104 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/arazzo-go/arazzo/examples/emulators/healthlake"
+)
+
+// Most CLI tests are scripts run in this process (script_test.go). The
+// tests here send a real signal, so they need a real process: this test
+// binary, started again with beCLI set, is the CLI (no go build).
+const beCLI = "ARAZZO_TEST_BE_CLI"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(beCLI) != "" {
+		main()
+	}
+	// The AWS SDK reads the process environment and ~/.aws itself: leave it
+	// nothing there, so that a developer's credentials or profile cannot
+	// change a test. Scripts give theirs to the CLI through host.getenv.
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "AWS_") {
+			os.Unsetenv(k)
+		}
+	}
+	os.Setenv("AWS_CONFIG_FILE", os.DevNull)
+	os.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
+	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	os.Exit(m.Run())
+}
+
+// startCLI starts the CLI as a process and returns its stdout.
+func startCLI(t *testing.T, args ...string) (*exec.Cmd, *bufio.Reader) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), beCLI+"=1")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	return cmd, bufio.NewReader(stdout)
+}
+
+func TestRunInterruptExits130(t *testing.T) {
+	srv := httptest.NewServer(itemHandler())
+	defer srv.Close()
+	cmd, r := startCLI(t, "run", "testdata/cli.arazzo.yaml", "--workflow", "poll", "--server", "api="+srv.URL+"/v1", "--poll-interval", "50ms")
+	// Interrupt once the run is under way (the signal handler is set by then).
+	var out strings.Builder
+	for !strings.Contains(out.String(), "check #2") {
+		line, err := r.ReadString('\n')
+		out.WriteString(line)
+		if err != nil {
+			t.Fatalf("the run ended early:\n%s", out.String())
+		}
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	rest, _ := io.ReadAll(r)
+	out.Write(rest)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Fatalf("want exit 130, got %v", err)
+	}
+	if !strings.Contains(out.String(), "poll: failed") || !strings.Contains(out.String(), "cancelled") {
+		t.Fatalf("an interrupted run still reports what it did:\n%s", out.String())
+	}
+}
+
+// arazzo emulate serves the seed until SIGINT, then stops cleanly.
+func TestEmulateServesTheSeed(t *testing.T) {
+	cmd, r := startCLI(t, "emulate", "healthlake", "--addr", "127.0.0.1:0", "--polls", "2")
+	first, err := r.ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, ok := strings.CutPrefix(strings.TrimSpace(first), "HealthLake emulator listening on ")
+	if !ok {
+		t.Fatalf("unexpected banner %q", first)
+	}
+	env := map[string]string{"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": healthlake.TestAccessKeyID, "AWS_SECRET_ACCESS_KEY": healthlake.TestSecretAccessKey}
+	var stdout, stderr strings.Builder
+	code := run(t.Context(), host{getenv: func(k string) string { return env[k] }}, []string{"run", seedDoc, "--inputs", "../../examples/healthlake-export.inputs.json",
+		"--server", "healthlakeApi=" + url, "--poll-interval", "0", "--output", "json"}, strings.NewReader(""), &stdout, &stderr)
+	if code != 0 || !strings.Contains(stdout.String(), `"jobStatus": "COMPLETED"`) {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("the emulator stops cleanly on SIGINT: %v", err)
+	}
+}

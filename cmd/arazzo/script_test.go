@@ -1,0 +1,249 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/arazzo-go/arazzo/examples/emulators/healthlake"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files and the expected files inside scripts")
+
+// The CLI is tested as users run it, through the scripts in
+// testdata/script: each runs arazzo commands and checks their stdout,
+// stderr, exit codes and the files they write. See setupScript for what a
+// script starts with, and the arazzo, exitcode and hits commands for what
+// it may run besides testscript's own.
+func TestScripts(t *testing.T) {
+	testdata, err := filepath.Abs("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir:           "testdata/script",
+		Setup:         func(env *testscript.Env) error { return setupScript(env, testdata) },
+		Cmds:          map[string]func(*testscript.TestScript, bool, []string){"arazzo": cmdArazzo, "exitcode": cmdExitcode, "hits": cmdHits, "events": cmdEvents},
+		UpdateScripts: *update,
+	})
+}
+
+// Credentials the scripts' HealthLake accepts besides the emulator's test
+// key: a session credential whose every part must stay out of any output.
+const (
+	canaryKeyID  = "ASIACANARY0000000001"
+	canarySecret = "CANARY-SECRET-8f3a9c2e"
+	canaryToken  = "CANARY-TOKEN-71d0b4e6"
+)
+
+// scriptState is what one script's commands share.
+type scriptState struct {
+	hits map[string]*atomic.Int64 // requests each server has received
+	exit int                      // the last arazzo command's exit code
+	ran  bool
+}
+
+type stateKey struct{}
+
+func state(ts *testscript.TestScript) *scriptState {
+	return ts.Value(stateKey{}).(*scriptState)
+}
+
+// setupScript gives every script, in $WORK, the CLI's test document
+// cli.arazzo.yaml and its description testapi.openapi.yaml, and servers of
+// its own, their base URLs in the environment:
+//
+//	$ITEMS       GET /v1/items/{id} and GET /v1/status (itemHandler)
+//	$SECURE      answers 401 to everything, echoing what it was sent
+//	$HEALTHLAKE  the HealthLake emulator, verifying SigV4 signatures made
+//	             with its test key or $CANARY_KEY_ID/$CANARY_SECRET/$CANARY_TOKEN
+//
+// $REPO is the repository's root, $SEED and $SEED_INPUTS the seed workflow
+// and its example inputs.
+func setupScript(env *testscript.Env, testdata string) error {
+	for _, name := range []string{"cli.arazzo.yaml", "testapi.openapi.yaml"} {
+		data, err := os.ReadFile(filepath.Join(testdata, name))
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(env.WorkDir, name), data, 0o644); err != nil {
+			return err
+		}
+	}
+	st := &scriptState{hits: map[string]*atomic.Int64{}}
+	serve := func(name string, h http.Handler) {
+		n := new(atomic.Int64)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			n.Add(1)
+			h.ServeHTTP(w, r)
+		}))
+		env.Defer(srv.Close)
+		st.hits[strings.ToLower(name)] = n
+		env.Setenv(name, srv.URL)
+	}
+	serve("ITEMS", itemHandler())
+	serve("SECURE", secureHandler())
+	serve("HEALTHLAKE", healthlake.NewVerifying(healthlake.Config{Credentials: map[string]healthlake.Credential{
+		healthlake.TestAccessKeyID: {Secret: healthlake.TestSecretAccessKey},
+		canaryKeyID:                {Secret: canarySecret, SessionToken: canaryToken},
+	}}))
+	env.Values[stateKey{}] = st
+
+	repo := filepath.Dir(filepath.Dir(filepath.Dir(testdata)))
+	for k, v := range map[string]string{
+		"REPO":          repo,
+		"SEED":          filepath.Join(repo, "workflows", "amazon-healthlake-export.arazzo.yaml"),
+		"SEED_INPUTS":   filepath.Join(repo, "examples", "healthlake-export.inputs.json"),
+		"CANARY_KEY_ID": canaryKeyID,
+		"CANARY_SECRET": canarySecret,
+		"CANARY_TOKEN":  canaryToken,
+	} {
+		env.Setenv(k, v)
+	}
+	return nil
+}
+
+// cmdArazzo runs the CLI in this process, in the script's directory and
+// with the script's environment (see host).
+//
+// Exit codes: "arazzo ..." must exit 0 and "! arazzo ..." must not; a
+// script checks which code a failure had with "exitcode N" right after it.
+//
+// Standard input: testscript's stdin command feeds only exec, so a
+// trailing "< FILE" gives the command FILE (or stdout, stderr) instead.
+//
+// The CLI opens relative file names from the script's directory by joining
+// them to it; that prefix is taken out of its output again, so that messages
+// name files as they were given, as they would from a real process.
+func cmdArazzo(ts *testscript.TestScript, neg bool, args []string) {
+	var stdin io.Reader = strings.NewReader("")
+	if n := len(args); n >= 2 && args[n-2] == "<" {
+		stdin = strings.NewReader(ts.ReadFile(args[n-1]))
+		args = args[:n-2]
+	}
+	dir := ts.MkAbs(".")
+	var stdout, stderr strings.Builder
+	code := run(context.Background(), host{getenv: ts.Getenv, dir: dir}, args, stdin, &stdout, &stderr)
+	unprefix := strings.NewReplacer(dir+string(filepath.Separator), "")
+	unprefix.WriteString(ts.Stdout(), stdout.String())
+	unprefix.WriteString(ts.Stderr(), stderr.String())
+	st := state(ts)
+	st.exit, st.ran = code, true
+	switch {
+	case code != 0 && !neg:
+		ts.Fatalf("arazzo exited %d", code)
+	case code == 0 && neg:
+		ts.Fatalf("arazzo succeeded unexpectedly")
+	}
+}
+
+// cmdExitcode checks the exit code of the last arazzo command: exitcode N.
+func cmdExitcode(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: exitcode N")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	if st := state(ts); !st.ran || st.exit != want {
+		ts.Fatalf("arazzo exited %d, want %d", st.exit, want)
+	}
+}
+
+// cmdEvents reads a JSON-lines event log (a file, or the last command's
+// stdout with "stdout"), fails unless every line is an event with a kind
+// and a time, and prints the kinds one per line: events FILE|stdout.
+func cmdEvents(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: events FILE|stdout")
+	}
+	var log string
+	if args[0] == "stdout" {
+		log = ts.ReadFile("stdout")
+	} else {
+		log = ts.ReadFile(args[0])
+	}
+	var kinds strings.Builder
+	for i, line := range strings.Split(strings.TrimSuffix(log, "\n"), "\n") {
+		var e struct{ Kind, Time string }
+		if err := json.Unmarshal([]byte(line), &e); err != nil || e.Kind == "" || e.Time == "" {
+			ts.Fatalf("line %d is not an event (%v): %q", i+1, err, line)
+		}
+		kinds.WriteString(e.Kind + "\n")
+	}
+	ts.Stdout().Write([]byte(kinds.String()))
+}
+
+// cmdHits checks how many requests a server has received so far:
+// hits items|secure|healthlake N.
+func cmdHits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: hits SERVER N")
+	}
+	n, ok := state(ts).hits[args[0]]
+	if !ok {
+		ts.Fatalf("no server %q", args[0])
+	}
+	want, err := strconv.ParseInt(args[1], 10, 64)
+	ts.Check(err)
+	if got := n.Load(); got != want {
+		ts.Fatalf("%s received %d requests, want %d", args[0], got, want)
+	}
+}
+
+// itemHandler serves GET /v1/items/{id} (id 404 does not exist) and
+// GET /v1/status, a job that is always running.
+func itemHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/v1/items/404":
+			w.WriteHeader(404)
+			fmt.Fprint(w, `{"message":"item 404 does not exist"}`)
+		case "/v1/status":
+			fmt.Fprint(w, `{"status":"running"}`)
+		default:
+			id := strings.TrimPrefix(r.URL.Path, "/v1/items/")
+			fmt.Fprintf(w, `{"id": %s, "name": "item-%s"}`, id, id)
+		}
+	})
+}
+
+// secureHandler refuses everything and echoes what it was sent in its
+// errors, as careless APIs do.
+func secureHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(401)
+		json.NewEncoder(w).Encode(map[string]any{"message": "bad key " + r.Header.Get("X-Api-Key"), "got": string(body)})
+	})
+}
+
+// checkGolden compares got with the file at path (-update rewrites it).
+func checkGolden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil || string(want) != got {
+		t.Fatalf("%s differs (go test -update rewrites it):\n%s", path, got)
+	}
+}
+
+const seedDoc = "../../workflows/amazon-healthlake-export.arazzo.yaml"
