@@ -92,7 +92,9 @@ func newRootCmd(h host, stdin io.Reader, stdout, stderr io.Writer) *cobra.Comman
 multi-step API workflows) against the APIs their OpenAPI descriptions describe.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionString(),
 	}
+	root.SetVersionTemplate("arazzo {{.Version}}\n")
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)

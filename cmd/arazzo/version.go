@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
@@ -30,10 +31,51 @@ func versionString() string {
 	if version != "" {
 		return version
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
+	bi, _ := debug.ReadBuildInfo()
+	return describeBuild(bi)
+}
+
+// describeBuild says which code a binary was built from: the module
+// version ("(devel)" for a build from a clone), then the commit, its time
+// and "modified" when the tree had uncommitted changes, as the go command
+// stamps them into binaries built inside a git checkout.
+func describeBuild(bi *debug.BuildInfo) string {
+	if bi == nil {
+		return "(devel)"
 	}
-	return "(devel)"
+	v := bi.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	var rev, at string
+	modified := false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return v
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if strings.Contains(v, rev) {
+		return v // a pseudo-version already names the commit, its time and +dirty
+	}
+	v += " (commit " + rev
+	if at != "" {
+		v += ", " + at
+	}
+	if modified {
+		v += ", modified"
+	}
+	return v + ")"
 }
 
 // tool is how reports name this program.
