@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -29,7 +30,8 @@ type runFlags struct {
 	serverVars   []string
 	pollInterval string
 	maxSteps     int
-	timeout      time.Duration
+	timeout      string
+	reqTimeout   string
 	output       string
 	allowRemote  bool
 	allowPrivate bool
@@ -76,7 +78,8 @@ inputs or the command line are invalid (nothing was sent); 130 interrupted.`,
 	f.StringArrayVar(&fl.serverVars, "server-var", nil, "an OpenAPI server variable as SOURCE.NAME=VALUE, or NAME=VALUE for every source (repeatable)")
 	f.StringVar(&fl.pollInterval, "poll-interval", "", "wait before a goto re-enters a step: a Go duration or seconds (default 5s)")
 	f.IntVar(&fl.maxSteps, "max-steps", engine.DefaultMaxSteps, "stop after this many step executions")
-	f.DurationVar(&fl.timeout, "timeout", 0, "stop the run after this long (0: no limit)")
+	f.StringVar(&fl.timeout, "timeout", "1h", "stop the run after this long: a Go duration or seconds (0: no limit)")
+	f.StringVar(&fl.reqTimeout, "request-timeout", "60s", "give up on a request (its response body included) after this long: a Go duration or seconds")
 	f.StringVar(&fl.output, "output", "text", "output format: text or json")
 	f.BoolVarP(&fl.quiet, "quiet", "q", false, "print only the result")
 	f.BoolVarP(&fl.verbose, "verbose", "v", false, "print every request and response (headers, truncated bodies)")
@@ -151,8 +154,12 @@ func runWorkflows(cmd *cobra.Command, h host, files []string, fl *runFlags) erro
 // turns them into the options every run starts from, and the --inputs
 // file.
 func parseRunFlags(fl *runFlags, files []string, stdin io.Reader) (engine.Options, map[string]any, error) {
-	base := engine.Options{MaxSteps: fl.maxSteps, Timeout: fl.timeout, Servers: map[string]string{}}
+	base := engine.Options{MaxSteps: fl.maxSteps, Servers: map[string]string{}}
 	switch {
+	case fl.maxSteps <= 0:
+		return base, nil, fmt.Errorf("--max-steps %d: give a positive number of step executions", fl.maxSteps)
+	case fl.quiet && fl.verbose:
+		return base, nil, errors.New("--quiet and --verbose contradict each other: give one")
 	case fl.output != "text" && fl.output != "json":
 		return base, nil, fmt.Errorf("unknown --output %q (text or json)", fl.output)
 	case !fl.all && len(files) != 1:
@@ -161,6 +168,16 @@ func parseRunFlags(fl *runFlags, files []string, stdin io.Reader) (engine.Option
 		return base, nil, errors.New("--all runs every workflow: give inputs per workflow with --inputs, not --workflow or --input")
 	case fl.events == "-" && fl.output == "json":
 		return base, nil, errors.New("--events - and --output json both write to stdout: give --events a file")
+	}
+	var err error
+	if base.Timeout, err = parseDuration(fl.timeout); err != nil {
+		return base, nil, fmt.Errorf("--timeout: %v", err)
+	}
+	if base.RequestTimeout, err = parseDuration(fl.reqTimeout); err != nil || base.RequestTimeout == 0 {
+		if err == nil {
+			err = errors.New("a request needs a time limit above 0")
+		}
+		return base, nil, fmt.Errorf("--request-timeout: %v", err)
 	}
 	if fl.pollInterval != "" {
 		d, err := parseDuration(fl.pollInterval)
@@ -448,11 +465,17 @@ func exitStatus(ctx context.Context, fl *runFlags, records []report.RunRecord) e
 // engine names no flags, the CLI does.
 func withHint(err error) error {
 	var nse *engine.NoServerError
+	var te *engine.TransportError
+	var stop *engine.StoppedError
 	switch {
 	case errors.As(err, &nse):
 		return fmt.Errorf("%w (give one with --server %s=URL)", err, nse.Source)
 	case errors.Is(err, engine.ErrStepLimit):
 		return fmt.Errorf("%w (raise the limit with --max-steps)", err)
+	case errors.As(err, &te) && errors.Is(te, context.DeadlineExceeded):
+		return fmt.Errorf("%w (raise the limit with --request-timeout)", err)
+	case errors.As(err, &stop) && errors.Is(stop, context.DeadlineExceeded):
+		return fmt.Errorf("%w (raise the limit with --timeout, or --timeout 0 for none)", err)
 	}
 	return err
 }
@@ -489,8 +512,8 @@ func dryRun(cmd *cobra.Command, jobs []job, optsFor map[*engine.Plan]*engine.Opt
 // parseDuration accepts a Go duration ("2s", "500ms") or plain seconds ("1.5").
 func parseDuration(s string) (time.Duration, error) {
 	if secs, err := strconv.ParseFloat(s, 64); err == nil {
-		if secs < 0 {
-			return 0, fmt.Errorf("%q is negative", s)
+		if secs < 0 || math.IsNaN(secs) || secs > 1e9 {
+			return 0, fmt.Errorf("%q is not a duration of 0 or more (for example 2s, 500ms or 1.5)", s)
 		}
 		return time.Duration(secs * float64(time.Second)), nil
 	}

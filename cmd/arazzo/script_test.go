@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -95,6 +96,8 @@ func setupScript(env *testscript.Env, testdata string) error {
 	}
 	serve("ITEMS", itemHandler())
 	serve("SECURE", secureHandler())
+	serve("HANG", stallHandler(false))
+	serve("DRIP", stallHandler(true))
 	serve("HEALTHLAKE", healthlake.NewVerifying(healthlake.Config{Credentials: map[string]healthlake.Credential{
 		healthlake.TestAccessKeyID: {Secret: healthlake.TestSecretAccessKey},
 		canaryKeyID:                {Secret: canarySecret, SessionToken: canaryToken},
@@ -200,6 +203,32 @@ func cmdHits(ts *testscript.TestScript, neg bool, args []string) {
 	if got := n.Load(); got != want {
 		ts.Fatalf("%s received %d requests, want %d", args[0], got, want)
 	}
+}
+
+// stallHandler never finishes a response until the client gives up: it
+// sends nothing at all, or (drip) headers and then a chunk of a JSON body
+// every few milliseconds, forever.
+func stallHandler(drip bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !drip {
+			<-r.Context().Done()
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(200)
+		io.WriteString(w, `{"pad":"`)
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-r.Context().Done():
+				return
+			case <-t.C:
+				io.WriteString(w, "xxxxxxxx")
+				w.(http.Flusher).Flush()
+			}
+		}
+	})
 }
 
 // itemHandler serves GET /v1/items/{id} (id 404 does not exist) and
