@@ -53,7 +53,7 @@ func (p *Plan) Run(ctx context.Context, workflowID string, inputs map[string]any
 	for _, sr := range r.stepResults {
 		sr.Error = r.redact.String(sr.Error)
 	}
-	res := &Result{WorkflowID: w.ID, Status: out.status, Outputs: out.outputs, Steps: r.stepResults, Error: out.err}
+	res := &Result{WorkflowID: w.ID, Status: out.status, Outputs: out.outputs, Steps: r.stepResults, Error: out.err, Notices: r.notices}
 	if res.Outputs == nil {
 		res.Outputs = map[string]any{}
 	}
@@ -110,6 +110,7 @@ type run struct {
 	stepResults []*StepResult
 	stepIndex   map[*Step]*StepResult
 	noticed     map[string]bool
+	notices     []StepNotice
 	// Per source, worked out once per run (operation.go).
 	callers map[*SourceRef]Caller
 	servers map[serverKey]string
@@ -152,6 +153,9 @@ func (r *run) notice(f *frame, s *Step, attempt int, msg string) {
 	key := f.w.ID + "\x00" + s.ID + "\x00" + msg
 	if !r.noticed[key] {
 		r.noticed[key] = true
+		if len(r.notices) < maxNotices {
+			r.notices = append(r.notices, StepNotice{WorkflowID: f.w.ID, StepID: s.ID, Message: r.redact.String(msg)})
+		}
 		r.emit(Event{Kind: Notice, WorkflowID: f.w.ID, StepID: s.ID, Attempt: attempt, Message: msg})
 	}
 }
@@ -352,9 +356,33 @@ func (f *frame) decide(s *Step, res *stepOutcome, retries *map[*Action]int) (Tra
 		}
 	}
 	if res.ok {
+		if len(list) > 0 {
+			f.run.notice(f, s, 0, fellThrough(f, list))
+		}
 		return Next, nil, 0
 	}
 	return Fail, nil, 0
+}
+
+// fellThrough says that a step's success actions all missed, so the run
+// goes on in document order (as the specification says), with what their
+// criteria looked at: a poll loop that ends on a status it did not expect
+// (a FAILED job) is then visible.
+func fellThrough(f *frame, list []*Action) string {
+	var seen []string
+	has := map[string]bool{}
+	for _, a := range list {
+		for _, c := range a.Criteria {
+			if o := c.Observed(f); o != "" && !has[o] {
+				has[o] = true
+				seen = append(seen, o)
+			}
+		}
+	}
+	if len(seen) == 0 {
+		return "no onSuccess action matched; going on to the next step"
+	}
+	return "no onSuccess action matched (" + strings.Join(seen, "; ") + "); going on to the next step"
 }
 
 func (f *frame) matches(s *Step, a *Action) bool {

@@ -39,6 +39,9 @@ func (operationCall) perform(ctx context.Context, f *frame, s *Step, attempt int
 	if r.observed() {
 		ctx = WithReporter(ctx, func(e Event) {
 			e.WorkflowID, e.StepID = f.w.ID, s.ID
+			if e.Attempt == 0 {
+				e.Attempt = attempt
+			}
 			if e.Kind == "" {
 				e.Kind = Notice
 			}
@@ -49,11 +52,7 @@ func (operationCall) perform(ctx context.Context, f *frame, s *Step, attempt int
 	if err != nil {
 		return &stepOutcome{err: &RequestError{fmt.Errorf("cannot build the request: %v", err)}, ex: ex}
 	}
-	req.Header = br.Header // built for this request alone; $request.header reads it too
-	if r.observed() {
-		r.emit(Event{Kind: RequestSent, WorkflowID: f.w.ID, StepID: s.ID, Attempt: attempt,
-			Request: &RequestInfo{Method: br.Method, URL: br.URL, Header: r.redact.Header(req.Header), Body: capBytes(br.Body, eventBodyBytes)}})
-	}
+	req.Header = br.Header.Clone() // middleware may add to it; $request.header reads what the step built
 	start := r.opts.Now()
 	resp, err := r.callerFor(s).Do(req)
 	if err != nil {
@@ -73,10 +72,10 @@ func (operationCall) perform(ctx context.Context, f *frame, s *Step, attempt int
 	ex.respBody = data
 	if r.observed() {
 		r.emit(Event{Kind: ResponseReceived, WorkflowID: f.w.ID, StepID: s.ID, Attempt: attempt, Duration: r.opts.Now().Sub(start),
-			Response: &ResponseInfo{StatusCode: resp.StatusCode, Header: r.redact.Header(resp.Header), Body: capBytes(data, eventBodyBytes), Truncated: len(data) > eventBodyBytes}})
+			Response: &ResponseInfo{StatusCode: resp.StatusCode, Header: resp.Header, Body: capBytes(data, eventBodyBytes), Truncated: len(data) > eventBodyBytes}})
 	}
 	if msg := ex.parseBody(); msg != "" {
-		r.emit(Event{Kind: Notice, WorkflowID: f.w.ID, StepID: s.ID, Attempt: attempt, Message: msg})
+		r.notice(f, s, attempt, msg)
 	}
 	out := &stepOutcome{ex: ex}
 	out.retryAfter, out.hasRetryAfter = retryAfter(resp.Header, r.opts.Now())
@@ -97,9 +96,11 @@ func (r *run) transportError(br *builtRequest, err error) *TransportError {
 }
 
 // callerFor returns the step's source's caller, wrapped by the run's
-// middleware once per run.
+// middleware once per run. When anyone listens, a tap next to the network
+// reports each request as it goes out: after signing and every other
+// middleware, once per attempt a middleware makes.
 func (r *run) callerFor(s *Step) Caller {
-	if len(r.opts.Middleware) == 0 {
+	if len(r.opts.Middleware) == 0 && !r.observed() {
 		return r.opts.Caller
 	}
 	ref := s.Source
@@ -110,11 +111,31 @@ func (r *run) callerFor(s *Step) Caller {
 		r.callers = map[*SourceRef]Caller{}
 	}
 	c := r.opts.Caller
+	if r.observed() {
+		c = wireTap{c}
+	}
 	for _, m := range r.opts.Middleware {
 		c = m.Wrap(ref, c)
 	}
 	r.callers[ref] = c
 	return c
+}
+
+// wireTap reports the request it passes on as a RequestSent event (to the
+// run that sent it, through the request's context): the request exactly as
+// it goes to the network, credentials masked where the event is delivered.
+type wireTap struct{ next Caller }
+
+func (t wireTap) Do(req *http.Request) (*http.Response, error) {
+	info := &RequestInfo{Method: req.Method, URL: req.URL.String(), Header: req.Header.Clone()}
+	if req.GetBody != nil {
+		if rc, err := req.GetBody(); err == nil {
+			info.Body, _ = io.ReadAll(io.LimitReader(rc, eventBodyBytes))
+			rc.Close()
+		}
+	}
+	Report(req.Context(), Event{Kind: RequestSent, Request: info})
+	return t.next.Do(req)
 }
 
 // readBody reads at most limit bytes; a body of known length is read into

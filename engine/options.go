@@ -161,7 +161,21 @@ type Result struct {
 	Outputs    map[string]any `json:"outputs"`
 	Steps      []*StepResult  `json:"steps"`
 	Error      *RunError      `json:"error,omitempty"`
+	// Notices are the warnings of the run, each once per step: undefined
+	// parameters, bodies that are not what they claim, success actions
+	// that all missed.
+	Notices []StepNotice `json:"notices,omitempty"`
 }
+
+// StepNotice is a warning about a step.
+type StepNotice struct {
+	WorkflowID string `json:"workflowId"`
+	StepID     string `json:"stepId"`
+	Message    string `json:"message"`
+}
+
+// maxNotices caps the notices a result keeps.
+const maxNotices = 100
 
 // StepResult summarizes every execution of one step.
 type StepResult struct {

@@ -111,23 +111,23 @@ func (x *redactor) Header(h http.Header) http.Header {
 	return out
 }
 
-// Event masks what an event carries. Request and response headers are
-// already masked where the event is made.
+// Event masks what an event carries: credential headers always, secret
+// values wherever they appear.
 func (x *redactor) Event(e Event) Event {
-	if x == nil {
-		return e
-	}
-	e.Err, e.Message = x.String(e.Err), x.String(e.Message)
 	if e.Request != nil {
 		q := *e.Request
-		q.URL, q.Body = x.String(q.URL), x.Bytes(q.Body)
+		q.URL, q.Body, q.Header = x.String(q.URL), x.Bytes(q.Body), x.Header(q.Header)
 		e.Request = &q
 	}
 	if e.Response != nil {
 		p := *e.Response
-		p.Body = x.Bytes(p.Body)
+		p.Body, p.Header = x.Bytes(p.Body), x.Header(p.Header)
 		e.Response = &p
 	}
+	if x == nil {
+		return e
+	}
+	e.Err, e.Message = x.String(e.Err), x.String(e.Message)
 	return e
 }
 

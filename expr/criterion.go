@@ -461,3 +461,73 @@ func evalXPath(x *xpath.Expr, val any) (bool, error) {
 	}
 	return false, nil
 }
+
+// Observed says what the criterion looked at in ctx, for a person
+// wondering why it did or did not pass: the values of the runtime
+// expressions of a simple condition, the values at the paths of a plain
+// JSONPath comparison, else the context's value, each cut short.
+func (c *Criterion) Observed(ctx Context) string {
+	const max = 80
+	show := func(v any, ok bool) string {
+		if !ok {
+			return "undefined"
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			b = []byte(Text(v))
+		}
+		if len(b) > max {
+			return string(b[:max]) + "…"
+		}
+		return string(b)
+	}
+	var parts []string
+	seen := map[string]bool{}
+	add := func(name string, v any, ok bool) {
+		if !seen[name] {
+			seen[name] = true
+			parts = append(parts, name+" = "+show(v, ok))
+		}
+	}
+	var val any
+	var ok bool
+	if c.context != nil {
+		val, ok = c.context.Eval(ctx)
+	}
+	switch {
+	case c.Kind == Simple && c.simple != nil:
+		for _, e := range c.simple.Expressions() {
+			v, ok := e.Eval(ctx)
+			add(e.Text, v, ok)
+		}
+	case c.Kind == JSONPath && c.fast != nil && ok:
+		if s, isStr := val.(string); isStr {
+			var v any
+			d := json.NewDecoder(strings.NewReader(s))
+			d.UseNumber()
+			if d.Decode(&v) == nil {
+				val = v
+			}
+		}
+		for _, conj := range c.fast.or {
+			for _, cmp := range conj {
+				v, found := val, true
+				name := "$"
+				for _, n := range cmp.path {
+					if n.IsIdx {
+						name += fmt.Sprintf("[%d]", n.Index)
+					} else {
+						name += "." + n.Key
+					}
+					if found {
+						v, found = navigate(v, n)
+					}
+				}
+				add(name, v, found)
+			}
+		}
+	case c.context != nil:
+		add(c.Spec.Context, val, ok)
+	}
+	return strings.Join(parts, ", ")
+}

@@ -286,3 +286,25 @@ func TestCriterionNeedsContext(t *testing.T) {
 		t.Errorf("type: simple needs no context, got %v", errs)
 	}
 }
+
+func TestObservedSaysWhatACriterionLookedAt(t *testing.T) {
+	ctx := jsonCtx(t, `{"Job":{"Status":"FAILED","Tags":["a"]}}`)
+	ctx.status = 200
+	for _, tc := range []struct {
+		spec CriterionSpec
+		want string
+	}{
+		{CriterionSpec{Condition: "$statusCode == 201"}, "$statusCode = 200"},
+		{CriterionSpec{Context: "$response.body", Type: "jsonpath", Condition: `$.Job.Status == "IN_PROGRESS" || $.Job.Status == "SUBMITTED"`}, `$.Job.Status = "FAILED"`},
+		{CriterionSpec{Context: "$response.body", Type: "jsonpath", Condition: `$.Job.Missing == "x"`}, `$.Job.Missing = undefined`},
+		{CriterionSpec{Context: "$response.body#/Job/Status", Type: "regex", Condition: `^DONE$`}, `$response.body#/Job/Status = "FAILED"`},
+	} {
+		c, errs := CompileCriterion(tc.spec)
+		if len(errs) > 0 {
+			t.Fatalf("%+v: %v", tc.spec, errs)
+		}
+		if got := c.Observed(ctx); got != tc.want {
+			t.Errorf("Observed(%q) = %q, want %q", tc.spec.Condition, got, tc.want)
+		}
+	}
+}

@@ -43,6 +43,7 @@ type pstep struct {
 	started  time.Time
 	took     time.Duration
 	note     string
+	warn     string // the latest notice about the step
 }
 
 var spinner = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
@@ -89,6 +90,8 @@ func (p *progress) OnEvent(e engine.Event) {
 		if e.Transition == engine.RetryStep {
 			p.step(e.WorkflowID, e.StepID).retries++
 		}
+	case engine.Notice:
+		p.step(e.WorkflowID, e.StepID).warn = e.Message
 	case engine.CallerRetry:
 		s := p.step(e.WorkflowID, e.StepID)
 		s.retries++
@@ -151,6 +154,9 @@ func (p *progress) frame(now time.Time, final bool) string {
 		if s.note != "" && (s.state == "failed" || s.state == "running") {
 			// Notes (a retry, an error) show under the step.
 			fmt.Fprintf(&b, "      %s\n", faint(truncate(s.note, 100)))
+		}
+		if s.warn != "" {
+			fmt.Fprintf(&b, "      %s\n", style("! "+truncate(s.warn, 160), "3"))
 		}
 	}
 	return b.String()

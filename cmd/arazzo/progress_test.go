@@ -49,6 +49,10 @@ func TestProgressFrames(t *testing.T) {
 		clock = clock.Add(40 * time.Millisecond)
 		ev(engine.Event{Kind: engine.ResponseReceived, StepID: "pollExportJob", Response: resp(200)})
 		ev(engine.Event{Kind: engine.StepFinished, StepID: "pollExportJob", Status: engine.Succeeded, Duration: 41 * time.Millisecond})
+		if visit == 3 {
+			ev(engine.Event{Kind: engine.Notice, StepID: "pollExportJob", Message: `no onSuccess action matched ($.ExportJobProperties.JobStatus = "FAILED"); going on to the next step`})
+			snap("a poll that falls through")
+		}
 		if visit < 3 {
 			ev(engine.Event{Kind: engine.Waiting, StepID: "pollExportJob", Wait: 5 * time.Second, Message: "poll"})
 			clock = clock.Add(2 * time.Second)

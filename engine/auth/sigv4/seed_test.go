@@ -109,6 +109,14 @@ func TestSeedFollowsAFailedJobToTheListStep(t *testing.T) {
 	if res.Status != engine.Succeeded || res.Outputs["jobStatus"] != "FAILED" || len(res.Steps) != 3 {
 		t.Fatalf("result %+v", res)
 	}
+	// ... but not silently: the result says which value fell through.
+	found := false
+	for _, n := range res.Notices {
+		found = found || n.StepID == "pollExportJob" && strings.Contains(n.Message, `no onSuccess action matched ($.ExportJobProperties.JobStatus = "FAILED")`)
+	}
+	if !found {
+		t.Fatalf("notices %+v", res.Notices)
+	}
 }
 
 func TestThrottledEmulatorCompletesThroughRetries(t *testing.T) {
