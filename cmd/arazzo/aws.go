@@ -4,10 +4,14 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
+	"sort"
+	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/arazzo-go/arazzo/engine"
 	"github.com/arazzo-go/arazzo/engine/auth/sigv4"
@@ -21,6 +25,7 @@ type awsFlags struct {
 	profile     string
 	maxAttempts int
 	emulate     string
+	dryRun      bool // set from run's --dry-run: sign nothing, start nothing
 }
 
 // configureAWS signs the requests of every source whose description says
@@ -49,7 +54,14 @@ func configureAWS(ctx context.Context, plan *engine.Plan, opts *engine.Options, 
 	if cfg.Region == "" {
 		cfg.Region = getenv("AWS_REGION")
 	}
-	if fl.emulate != "" {
+	switch {
+	case fl.dryRun:
+		// Nothing is sent: no credentials, no emulator; the region still
+		// fills the server URLs the dry run shows.
+		if fl.emulate != "" {
+			note("--emulate starts nothing with --dry-run: nothing is sent")
+		}
+	case fl.emulate != "":
 		emu := healthlake.NewVerifying(healthlake.Config{Region: cfg.Region})
 		srv := httptest.NewServer(emu)
 		stop = srv.Close
@@ -63,8 +75,10 @@ func configureAWS(ctx context.Context, plan *engine.Plan, opts *engine.Options, 
 			}
 		}
 		note(fmt.Sprintf("emulating HealthLake at %s (data store %s)", srv.URL, emu.DatastoreID()))
-	} else {
-		var load []func(*config.LoadOptions) error
+	default:
+		// The SDK's own log lines (a WARN about IMDSv1 fallback) are not
+		// for our users: what matters is said in our errors.
+		load := []func(*config.LoadOptions) error{config.WithLogger(logging.Nop{})}
 		if cfg.Region != "" {
 			load = append(load, config.WithRegion(cfg.Region))
 		}
@@ -80,6 +94,14 @@ func configureAWS(ctx context.Context, plan *engine.Plan, opts *engine.Options, 
 			return stop, fmt.Errorf("loading the AWS configuration: %v", err)
 		}
 		cfg.Credentials, cfg.Region = awsCfg.Credentials, awsCfg.Region
+		// Credentials are looked up before anything is sent: a run that
+		// cannot sign must not start a job it cannot follow.
+		cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		_, err = cfg.Credentials.Retrieve(cctx)
+		cancel()
+		if err != nil {
+			return stop, fmt.Errorf("no AWS credentials for %s: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, name a profile with --profile or AWS_PROFILE, or try the workflow on the emulator with --emulate healthlake", sourceList(schemes))
+		}
 	}
 	opts.Middleware = append(opts.Middleware, sigv4.New(cfg))
 	return stop, nil
@@ -88,4 +110,16 @@ func configureAWS(ctx context.Context, plan *engine.Plan, opts *engine.Options, 
 // compileOptions are the wire protocols the CLI knows, beyond plain HTTP.
 func compileOptions() []engine.CompileOption {
 	return []engine.CompileOption{engine.WithProtocols(awsjson.Detect)}
+}
+
+func sourceList(schemes map[string]sigv4.Scheme) string {
+	names := make([]string, 0, len(schemes))
+	for n := range schemes {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	if len(names) == 1 {
+		return "source " + names[0]
+	}
+	return "sources " + strings.Join(names, ", ")
 }

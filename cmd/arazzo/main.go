@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync/atomic"
+	"syscall"
 
 	"github.com/spf13/cobra"
 )
@@ -16,9 +18,10 @@ import (
 // Exit codes shared by every command.
 const (
 	exitOK          = 0
-	exitFailed      = 1 // validation errors found, or the workflow failed
-	exitUsage       = 2 // bad command line, unreadable or invalid input
-	exitInterrupted = 130
+	exitFailed      = 1   // validation errors found, or the workflow failed
+	exitUsage       = 2   // bad command line, unreadable or invalid input
+	exitInterrupted = 130 // SIGINT
+	exitTerminated  = 143 // SIGTERM
 )
 
 // exitError carries an exit code through cobra.
@@ -39,10 +42,45 @@ func (e *exitError) Unwrap() error { return e.err }
 func withCode(code int, err error) error { return &exitError{code: code, err: err} }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, interrupted := onSignals(context.Background(), os.Exit)
 	code := run(ctx, host{getenv: os.Getenv}, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
+	if code == exitInterrupted {
+		code = interrupted()
+	}
 	os.Exit(code)
+}
+
+// onSignals cancels ctx on the first SIGINT or SIGTERM (CI cancellation,
+// timeout(1) and docker stop send SIGTERM), so the run stops and still
+// writes its reports; a second signal exits at once through exit. The
+// returned function gives the exit code for the signal that came: 130 for
+// SIGINT, 143 for SIGTERM (128 + the signal number, as shells report).
+func onSignals(parent context.Context, exit func(int)) (context.Context, func() int) {
+	ctx, cancel := context.WithCancelCause(parent)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	var first atomic.Value
+	go func() {
+		s := <-sigs
+		first.Store(s)
+		cancel(fmt.Errorf("%v", s))
+		s = <-sigs
+		signal.Stop(sigs)
+		exit(signalCode(s))
+	}()
+	return ctx, func() int {
+		if s, ok := first.Load().(os.Signal); ok {
+			return signalCode(s)
+		}
+		return exitInterrupted
+	}
+}
+
+func signalCode(s os.Signal) int {
+	if s == syscall.SIGTERM {
+		return exitTerminated
+	}
+	return exitInterrupted
 }
 
 // host is what the CLI takes from its process besides arguments and

@@ -2,14 +2,18 @@ package main
 
 import (
 	"bufio"
+	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/arazzo-go/arazzo/examples/emulators/healthlake"
 )
@@ -100,5 +104,67 @@ func TestEmulateServesTheSeed(t *testing.T) {
 	cmd.Process.Signal(syscall.SIGINT)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("the emulator stops cleanly on SIGINT: %v", err)
+	}
+}
+
+// SIGTERM (CI cancellation, timeout, docker stop) stops the run like
+// SIGINT: the reports are finished, valid and complete, and the exit code
+// is 143.
+func TestRunTerminateFinishesReports(t *testing.T) {
+	srv := httptest.NewServer(itemHandler())
+	defer srv.Close()
+	dir := t.TempDir()
+	har, junit := filepath.Join(dir, "run.har"), filepath.Join(dir, "report.xml")
+	cmd, r := startCLI(t, "run", "testdata/cli.arazzo.yaml", "--workflow", "poll", "--server", "api="+srv.URL+"/v1",
+		"--poll-interval", "50ms", "--trace", har, "--junit", junit)
+	var out strings.Builder
+	for !strings.Contains(out.String(), "check #2") {
+		line, err := r.ReadString('\n')
+		out.WriteString(line)
+		if err != nil {
+			t.Fatalf("the run ended early:\n%s", out.String())
+		}
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	io.Copy(io.Discard, r)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 143 {
+		t.Fatalf("want exit 143, got %v", err)
+	}
+	data, err := os.ReadFile(har)
+	var doc struct {
+		Log struct{ Entries []json.RawMessage }
+	}
+	if err != nil || json.Unmarshal(data, &doc) != nil || len(doc.Log.Entries) < 2 {
+		t.Fatalf("the HAR is valid JSON with the exchanges made: %v\n%s", err, data)
+	}
+	x, err := os.ReadFile(junit)
+	if err != nil || !strings.Contains(string(x), `<testcase name="poll"`) || !strings.Contains(string(x), "cancelled") {
+		t.Fatalf("the JUnit report is written: %v\n%s", err, x)
+	}
+}
+
+// A second signal does not wait for the run to wind down.
+func TestSecondSignalExitsAtOnce(t *testing.T) {
+	codes := make(chan int, 1)
+	ctx, code := onSignals(context.Background(), func(c int) { codes <- c })
+	syscall.Kill(os.Getpid(), syscall.SIGTERM)
+	select {
+	case <-ctx.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the first signal did not cancel the run")
+	}
+	if code() != 143 {
+		t.Fatalf("exit code %d after SIGTERM", code())
+	}
+	syscall.Kill(os.Getpid(), syscall.SIGINT)
+	select {
+	case c := <-codes:
+		if c != 130 {
+			t.Fatalf("second signal SIGINT exits %d", c)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the second signal did not exit")
 	}
 }

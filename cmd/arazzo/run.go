@@ -145,9 +145,12 @@ func runWorkflows(cmd *cobra.Command, h host, files []string, fl *runFlags) erro
 		err = serr
 	}
 	if err != nil {
+		if sinks.junit != nil {
+			sinks.junit.Close()
+		}
 		return err
 	}
-	return writeReports(ctx, fl, records, stdout)
+	return writeReports(ctx, fl, records, sinks.junit, stdout)
 }
 
 // parseRunFlags checks the flags that do not depend on a document and
@@ -281,6 +284,7 @@ func planOptions(ctx context.Context, h host, fl *runFlags, jobs []job, base eng
 		}
 		o := base
 		o.Servers = maps.Clone(base.Servers)
+		fl.aws.dryRun = fl.dryRun
 		stop, err := configureAWS(ctx, j.plan, &o, &fl.aws, h.getenv, note)
 		stops = append(stops, stop)
 		if err != nil {
@@ -296,6 +300,7 @@ func planOptions(ctx context.Context, h host, fl *runFlags, jobs []job, base eng
 type sinks struct {
 	observers []engine.Observer
 	list      []sink
+	junit     *os.File // written by writeReports once the runs are over
 }
 
 type sink struct {
@@ -306,9 +311,20 @@ type sink struct {
 
 func openSinks(fl *runFlags, stdout io.Writer) (*sinks, error) {
 	s := &sinks{}
+	// The JUnit report is written when the runs are over, but its file is
+	// created now: an unwritable path must stop the command before any
+	// request is sent, not after a job was started.
+	if fl.junit != "" {
+		f, err := os.Create(fl.junit)
+		if err != nil {
+			return nil, fmt.Errorf("--junit: %v", err)
+		}
+		s.junit = f
+	}
 	if fl.trace != "" {
 		f, err := os.Create(fl.trace)
 		if err != nil {
+			s.close()
 			return nil, fmt.Errorf("--trace: %v", err)
 		}
 		har := report.NewHAR(f, tool())
@@ -395,9 +411,13 @@ func execute(ctx context.Context, fl *runFlags, jobs []job, optsFor map[*engine.
 
 // writeReports writes what is written once every run is over (--junit,
 // the JSON results, the --all summary) and says how the command exits.
-func writeReports(ctx context.Context, fl *runFlags, records []report.RunRecord, stdout io.Writer) error {
-	if fl.junit != "" {
-		if err := writeJUnitFile(fl.junit, records); err != nil {
+func writeReports(ctx context.Context, fl *runFlags, records []report.RunRecord, junit *os.File, stdout io.Writer) error {
+	if junit != nil {
+		err := report.WriteJUnit(junit, records)
+		if cerr := junit.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
 			return fmt.Errorf("--junit: %v", err)
 		}
 	}
@@ -424,17 +444,6 @@ func writeReports(ctx context.Context, fl *runFlags, records []report.RunRecord,
 	return exitStatus(ctx, fl, records)
 }
 
-func writeJUnitFile(name string, records []report.RunRecord) error {
-	f, err := os.Create(name)
-	if err != nil {
-		return err
-	}
-	err = report.WriteJUnit(f, records)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
 
 // exitStatus is 0 when every run succeeded, 130 when interrupted, 1
 // otherwise; a single text-mode run also says why it failed.
