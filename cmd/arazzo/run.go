@@ -444,7 +444,6 @@ func writeReports(ctx context.Context, fl *runFlags, records []report.RunRecord,
 	return exitStatus(ctx, fl, records)
 }
 
-
 // exitStatus is 0 when every run succeeded, 130 when interrupted, 1
 // otherwise; a single text-mode run also says why it failed.
 func exitStatus(ctx context.Context, fl *runFlags, records []report.RunRecord) error {
