@@ -107,6 +107,8 @@ type compiler struct {
 	plan   *Plan
 	diags  diag.List
 	stack  map[string]bool // nested Arazzo documents being compiled, for cycles
+	// calls are the edges of the workflow call graph, for cycles.
+	calls []callEdge
 	// protocols detect the wire protocol of each OpenAPI source.
 	protocols []protocol.Detector
 	// unavailable names sources that failed to load, so their operations
@@ -172,6 +174,7 @@ func (c *compiler) compile() *Plan {
 		c.workflow(i, w)
 	}
 	c.checkDependsOn()
+	c.checkCallCycles()
 	return c.plan
 }
 
@@ -324,6 +327,7 @@ func (c *compiler) step(w *Workflow, s *Step) {
 		s.Operation = c.operationByPath(sd)
 	case sd.WorkflowID != "":
 		s.Callee = c.workflowRef(sd.WorkflowID, sd.At("workflowId"))
+		c.call(w, s.Callee, false, sd.At("workflowId"))
 		if sd.RequestBody != nil {
 			c.warnf(sd.At("requestBody"), "request-body-ignored", "a requestBody on a step that calls a workflow is ignored")
 		}

@@ -230,6 +230,7 @@ func (c *compiler) actions(w *Workflow, list []*document.ActionRef, failure bool
 				}
 			case a.WorkflowID != "":
 				act.TargetWorkflow = c.workflowRef(a.WorkflowID, a.At("workflowId"))
+				c.call(w, act.TargetWorkflow, len(a.Criteria) > 0, a.At("workflowId"))
 			}
 		}
 		for _, cr := range a.Criteria {

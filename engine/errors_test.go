@@ -60,8 +60,10 @@ func TestRunErrorsWrapTheirCauses(t *testing.T) {
         operationId: getStatus
   - workflowId: self
     steps:
-      - stepId: again
-        workflowId: self
+      - stepId: s
+        operationId: getStatus
+        onSuccess:
+          - {name: again, type: goto, workflowId: self, criteria: [{condition: $statusCode == 200}]}
 `, "")
 	run := func(id string, in map[string]any, o *Options) *RunError {
 		t.Helper()
