@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
 
@@ -28,9 +27,12 @@ func WithProtocols(detectors ...protocol.Detector) CompileOption {
 // The plan is nil when the document has errors; diagnostics (warnings too)
 // are always returned.
 func LoadFile(ctx context.Context, path string, loader *source.Loader, opts ...CompileOption) (*Plan, diag.List) {
-	data, err := os.ReadFile(path)
+	if loader == nil {
+		loader = &source.Loader{}
+	}
+	data, err := loader.ReadFile(path)
 	if err != nil {
-		return nil, diag.List{{File: path, Severity: diag.Error, Rule: "read", Message: err.Error()}}
+		return nil, diag.List{{File: path, Severity: diag.Error, Rule: "read", Message: err.Error(), Cause: err}}
 	}
 	return LoadBytes(ctx, path, data, loader, opts...)
 }

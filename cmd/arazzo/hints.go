@@ -1,11 +1,24 @@
 package main
 
 import (
+	"context"
 	"errors"
 
 	"github.com/arazzo-go/arazzo/engine/diag"
 	"github.com/arazzo-go/arazzo/engine/source"
 )
+
+// interrupted says whether loading stopped because the command was
+// interrupted (a remote source cut off by Ctrl-C): that is exit 130, not
+// an invalid document.
+func interrupted(diags diag.List) bool {
+	for _, d := range diags {
+		if errors.Is(d.Cause, context.Canceled) {
+			return true
+		}
+	}
+	return false
+}
 
 // withFlagHints adds to diagnostics the flag that lifts their cause: the
 // library names no flags, the command line does.

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"math"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -231,6 +232,9 @@ func loadJobs(ctx context.Context, h host, fl *runFlags, files []string, base en
 	for _, file := range files {
 		plan, diags := engine.LoadFile(ctx, h.path(file), loader, compileOptions()...)
 		diags = withFlagHints(diags)
+		if interrupted(diags) {
+			return nil, withCode(exitInterrupted, nil)
+		}
 		if plan == nil {
 			for _, d := range diags.Errors() {
 				fmt.Fprintln(stderr, d.String())
@@ -569,6 +573,14 @@ func readInputsFile(stdin io.Reader, name string) (map[string]any, error) {
 	if err := d.Decode(&inputs); err != nil {
 		return nil, fmt.Errorf("--inputs %s: not a JSON object: %v", name, err)
 	}
+	// Anything after the object would be ignored: refuse it.
+	if tok, err := d.Token(); err != io.EOF {
+		what := fmt.Sprintf("%v", tok)
+		if err != nil {
+			what = err.Error()
+		}
+		return nil, fmt.Errorf("--inputs %s: content after the JSON object (at byte %d: %s)", name, d.InputOffset(), what)
+	}
 	return inputs, nil
 }
 
@@ -586,6 +598,9 @@ func mergeInputs(fileInputs map[string]any, flags []string, wf *engine.Workflow)
 		name, raw, ok := strings.Cut(kv, "=")
 		if !ok || name == "" {
 			return nil, fmt.Errorf("--input %q: want NAME=VALUE", kv)
+		}
+		if _, declared := props[name]; !declared && wf.Inputs != nil && wf.Inputs.Closed() {
+			return nil, fmt.Errorf("--input %s: workflow %s has no input %q%s", name, wf.ID, name, didYouMean(name, props))
 		}
 		v, err := convertInput(raw, props[name])
 		if err != nil {
@@ -623,4 +638,48 @@ func convertInput(raw string, prop any) (any, error) {
 		return v, nil
 	}
 	return raw, nil
+}
+
+// didYouMean suggests the declared name nearest to a mistyped one, or
+// lists the names when none is near.
+func didYouMean(name string, props map[string]any) string {
+	names := make([]string, 0, len(props))
+	for n := range props {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	best, bestD := "", 3 // at most two edits away
+	for _, n := range names {
+		if d := editDistance(strings.ToLower(name), strings.ToLower(n)); d < bestD {
+			best, bestD = n, d
+		}
+	}
+	switch {
+	case best != "":
+		return fmt.Sprintf(" (did you mean %s?)", best)
+	case len(names) > 0:
+		return " (its inputs: " + strings.Join(names, ", ") + ")"
+	}
+	return " (it declares none)"
+}
+
+// editDistance is the Levenshtein distance between two short strings.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }

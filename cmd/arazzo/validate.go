@@ -3,7 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -41,14 +41,17 @@ errors, 2 for a usage error or an unreadable file.`,
 			var all diag.List
 			unreadable := false
 			for _, f := range files {
-				if _, err := os.Stat(h.path(f)); err != nil {
-					unreadable = true
-					all = append(all, diag.Diagnostic{File: f, Severity: diag.Error, Rule: "read", Message: err.Error()})
-					continue
-				}
 				_, diags := engine.LoadFile(cmd.Context(), h.path(f), loader, compileOptions()...)
-				diags = withFlagHints(diags)
-				all = append(all, diags...)
+				if interrupted(diags) {
+					return withCode(exitInterrupted, nil)
+				}
+				for i, d := range diags {
+					if d.Rule == "read" {
+						// Not a document at all: a usage error, named as given.
+						unreadable, diags[i].File, diags[i].Message = true, f, strings.ReplaceAll(d.Message, h.path(f), f)
+					}
+				}
+				all = append(all, withFlagHints(diags)...)
 			}
 			out := cmd.OutOrStdout()
 			switch format {

@@ -1,8 +1,10 @@
 package document
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"regexp"
 	"strconv"
@@ -15,10 +17,12 @@ import (
 )
 
 // Limits that keep a hostile document from exhausting memory: alias bombs
-// expand to many nodes, and deep nesting costs stack.
+// expand a few nodes into very many, and deep nesting costs stack. Nodes
+// written out in the text are not limited here (the size cap on reads
+// bounds them); only those that aliases produce are.
 const (
-	maxNodes = 250_000
-	maxDepth = 200
+	maxAliasNodes = 250_000
+	maxDepth      = 200
 )
 
 // Parse reads an Arazzo document from YAML or JSON (JSON is read as YAML,
@@ -57,14 +61,64 @@ func DecodeYAML(data []byte) (root *yaml.Node, err error) {
 			err = fmt.Errorf("yaml: cannot parse: %v", r)
 		}
 	}()
+	if err := trailingJSON(data); err != nil {
+		return nil, err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var n yaml.Node
-	if err := yaml.Unmarshal(data, &n); err != nil {
+	if err := dec.Decode(&n); err != nil {
+		if err == io.EOF {
+			return nil, fmt.Errorf("yaml: the document is empty")
+		}
 		return nil, err
 	}
 	if n.Kind == 0 || len(n.Content) == 0 {
 		return nil, fmt.Errorf("yaml: the document is empty")
 	}
+	// A second document in the same file would be ignored: say so.
+	var more yaml.Node
+	if err := dec.Decode(&more); err != io.EOF {
+		line := more.Line
+		if err != nil {
+			return nil, err
+		}
+		if len(more.Content) == 0 || more.Content[0].Kind == yaml.ScalarNode && more.Content[0].Tag == "!!null" {
+			return n.Content[0], nil // an empty second document holds nothing to ignore
+		}
+		return nil, fmt.Errorf("yaml: line %d: a second YAML document starts here; an Arazzo file holds one document (remove the --- separator and what follows, or split the file)", line)
+	}
 	return n.Content[0], nil
+}
+
+// trailingJSON reports content after a JSON document's closing brace,
+// which the YAML parser would otherwise silently drop.
+func trailingJSON(data []byte) error {
+	trimmed := bytes.TrimLeft(data, " \t\r\n\ufeff")
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	var v json.RawMessage
+	if dec.Decode(&v) != nil {
+		return nil // not strict JSON: YAML flow syntax, or a syntax error YAML reports
+	}
+	off := len(data) - len(trimmed) + int(dec.InputOffset())
+	rest := data[off:]
+	if skip := len(rest) - len(bytes.TrimLeft(rest, " \t\r\n")); skip < len(rest) {
+		off += skip
+		line := 1 + bytes.Count(data[:off], []byte("\n"))
+		col := off - bytes.LastIndexByte(data[:off], '\n')
+		return fmt.Errorf("yaml: line %d, column %d: content after the end of the JSON document: %q", line, col, excerpt(data[off:]))
+	}
+	return nil
+}
+
+func excerpt(b []byte) string {
+	b = bytes.TrimSpace(b)
+	if len(b) > 20 {
+		return string(b[:20]) + "…"
+	}
+	return string(b)
 }
 
 var yamlLinePrefixRE = regexp.MustCompile(`^line \d+(, column \d+)?: `)
@@ -447,17 +501,19 @@ func (p *parser) components(n *yaml.Node) *Components {
 // []any, string, bool, nil and json.Number (numbers stay exact). With an
 // index it records where each JSON pointer's value sits.
 type converter struct {
-	index map[string]Pos
-	nodes int
+	index      map[string]Pos
+	aliasNodes int // nodes produced by expanding aliases
+	inAlias    int // >0 while expanding one
 }
 
 // FromYAML converts a yaml node tree to JSON-compatible values.
 func FromYAML(n *yaml.Node) (any, error) { return (&converter{}).value(n, "", 0) }
 
 func (c *converter) value(n *yaml.Node, ptr string, depth int) (any, error) {
-	c.nodes++
-	if c.nodes > maxNodes {
-		return nil, fmt.Errorf("the document expands to more than %d nodes (YAML aliases?)", maxNodes)
+	if c.inAlias > 0 {
+		if c.aliasNodes++; c.aliasNodes > maxAliasNodes {
+			return nil, fmt.Errorf("YAML aliases expand the document to more than %d nodes", maxAliasNodes)
+		}
 	}
 	if depth > maxDepth {
 		return nil, fmt.Errorf("the document nests deeper than %d levels", maxDepth)
@@ -466,6 +522,8 @@ func (c *converter) value(n *yaml.Node, ptr string, depth int) (any, error) {
 		if n.Alias == nil {
 			return nil, nil
 		}
+		c.inAlias++
+		defer func() { c.inAlias-- }()
 		return c.value(n.Alias, ptr, depth+1)
 	}
 	if c.index != nil {

@@ -100,3 +100,19 @@ func TestParseJSON(t *testing.T) {
 		t.Fatalf("JSON parses with positions: %v %v", doc, diags)
 	}
 }
+
+func TestDecodeRefusesWhatItWouldIgnore(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"a: 1\n---\nb: 2\n", "line 2: a second YAML document starts here"},
+		{`{"a": 1} x`, "line 1, column 10: content after the end of the JSON document"},
+		{"{\"a\": 1}\n\n  [2]", "line 3, column 3: content after the end of the JSON document"},
+		{"a: 1\n---\n", ""},      // an empty second document holds nothing to ignore
+		{`{a: 'flow yaml'}`, ""}, // not strict JSON: YAML reads it
+		{"{\"a\": 1}\n", ""},
+	} {
+		_, err := DecodeYAML([]byte(tc.in))
+		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("DecodeYAML(%q) = %v, want %q", tc.in, err, tc.want)
+		}
+	}
+}

@@ -94,6 +94,28 @@ func (in *Inputs) Properties() (map[string]any, []string) {
 	return props, req
 }
 
+// Closed reports whether a name the schema does not declare is most likely
+// a typo: the schema lists properties and says nothing to let others in
+// (no additionalProperties allowing them, no patternProperties).
+func (in *Inputs) Closed() bool {
+	if in == nil || in.resolved == nil {
+		return false
+	}
+	if props, _ := in.resolved["properties"].(map[string]any); len(props) == 0 {
+		return false
+	}
+	if _, ok := in.resolved["patternProperties"]; ok {
+		return false
+	}
+	switch ap := in.resolved["additionalProperties"].(type) {
+	case bool:
+		return !ap
+	case map[string]any:
+		return false
+	}
+	return true
+}
+
 // ApplyDefaults returns a copy of inputs with the schema's top-level
 // property defaults filled in where a value was not given.
 func (in *Inputs) ApplyDefaults(inputs map[string]any) map[string]any {

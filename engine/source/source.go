@@ -207,12 +207,30 @@ func (l *Loader) Read(ctx context.Context, location string) ([]byte, error) {
 			return nil, err
 		}
 	}
-	f, err := os.Open(location)
+	return l.ReadFile(location)
+}
+
+// ReadFile reads a local file within the loader's size cap. Only regular
+// files are read: a directory is an error, and a device or a named pipe
+// (/dev/zero, a FIFO nobody writes to) would never end or never start.
+func (l *Loader) ReadFile(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		what := "not a regular file"
+		if fi.IsDir() {
+			what = "a directory"
+		}
+		return nil, fmt.Errorf("%s is %s: give the path of a YAML or JSON document", path, what)
+	}
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return readCapped(f, l.maxBytes(), location)
+	return readCapped(f, l.maxBytes(), path)
 }
 
 func (l *Loader) fetch(ctx context.Context, location string) ([]byte, error) {
