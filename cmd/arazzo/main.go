@@ -90,6 +90,9 @@ func signalCode(s os.Signal) int {
 type host struct {
 	getenv func(string) string
 	dir    string // relative file names are taken from here; "" is the working directory
+	// isTerminal overrides the check for a terminal (tests of the live
+	// view); nil asks the file descriptor and TERM.
+	isTerminal func(io.Writer) bool
 }
 
 // path resolves a file name given on the command line.

@@ -151,8 +151,9 @@ func (p *progress) frame(now time.Time, final bool) string {
 		line := fmt.Sprintf("  %s %-28s %s", icon, name, faint(strings.Join(info, "  ")))
 		b.WriteString(strings.TrimRight(line, " "))
 		b.WriteByte('\n')
-		if s.note != "" && (s.state == "failed" || s.state == "running") {
-			// Notes (a retry, an error) show under the step.
+		// Notes (a retry, an error) show under the step; in the final
+		// frame an error is left to the result printed next.
+		if s.note != "" && ((s.state == "failed" && !final) || s.state == "running") {
 			fmt.Fprintf(&b, "      %s\n", faint(truncate(s.note, 100)))
 		}
 		if s.warn != "" {

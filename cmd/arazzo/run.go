@@ -8,6 +8,7 @@ import (
 	"io"
 	"maps"
 	"math"
+	"net/url"
 	"os"
 	"sort"
 	"strconv"
@@ -43,6 +44,7 @@ type runFlags struct {
 	events       string
 	junit        string
 	dryRun       bool
+	tty          bool // the live view draws the runs
 	aws          awsFlags
 }
 
@@ -141,7 +143,7 @@ func runWorkflows(cmd *cobra.Command, h host, files []string, fl *runFlags) erro
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	records, err := execute(ctx, fl, jobs, optsFor, sinks.observers, stdout, stderr)
+	records, err := execute(ctx, h, fl, jobs, optsFor, sinks.observers, stdout, stderr)
 	if serr := sinks.close(); err == nil {
 		err = serr
 	}
@@ -199,6 +201,9 @@ func parseRunFlags(fl *runFlags, files []string, stdin io.Reader) (engine.Option
 		name, u, ok := strings.Cut(s, "=")
 		if !ok || name == "" || u == "" {
 			return base, nil, fmt.Errorf("--server %q: want SOURCE=URL", s)
+		}
+		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+			return base, nil, fmt.Errorf("--server %s: %q is not an absolute http(s) URL (for example http://localhost:8080/v1)", name, u)
 		}
 		base.Servers[name] = u
 	}
@@ -376,8 +381,9 @@ func (s *sinks) close() error {
 // execute runs the jobs one after the other, each watched by its live
 // view or text log and by the sinks, and prints each text result. A job
 // with invalid inputs stops the command, unless --all runs the others.
-func execute(ctx context.Context, fl *runFlags, jobs []job, optsFor map[*engine.Plan]*engine.Options, sinks []engine.Observer, stdout, stderr io.Writer) ([]report.RunRecord, error) {
-	tty := fl.textOut() && !fl.quiet && !fl.verbose && isTerminal(stdout)
+func execute(ctx context.Context, h host, fl *runFlags, jobs []job, optsFor map[*engine.Plan]*engine.Options, sinks []engine.Observer, stdout, stderr io.Writer) ([]report.RunRecord, error) {
+	tty := fl.textOut() && !fl.quiet && !fl.verbose && h.terminal(stdout)
+	fl.tty = tty
 	var records []report.RunRecord
 	for _, j := range jobs {
 		opts := *optsFor[j.plan]
@@ -458,7 +464,15 @@ func exitStatus(ctx context.Context, fl *runFlags, records []report.RunRecord) e
 			failed++
 			interrupted = interrupted || errors.Is(rec.Err, context.Canceled)
 			if firstErr == nil && rec.Result != nil && rec.Result.Error != nil {
-				firstErr = withHint(rec.Result.Error)
+				firstErr = rec.Result.Error
+				if h := hint(firstErr); h != "" && fl.tty {
+					// The live view and the result already showed the error.
+					firstErr = errors.New(h)
+				} else if h != "" {
+					firstErr = fmt.Errorf("%w (%s)", firstErr, h)
+				} else if fl.tty {
+					firstErr = nil
+				}
 			}
 		}
 	}
@@ -473,23 +487,33 @@ func exitStatus(ctx context.Context, fl *runFlags, records []report.RunRecord) e
 	return withCode(exitFailed, firstErr)
 }
 
-// withHint adds to a run's error the flag that deals with its cause: the
+// hint names the flag that deals with a run error's cause, or "": the
 // engine names no flags, the CLI does.
-func withHint(err error) error {
+func hint(err error) string {
 	var nse *engine.NoServerError
 	var te *engine.TransportError
 	var stop *engine.StoppedError
 	switch {
 	case errors.As(err, &nse):
-		return fmt.Errorf("%w (give one with --server %s=URL)", err, nse.Source)
+		return fmt.Sprintf("give one with --server %s=URL", nse.Source)
 	case errors.Is(err, engine.ErrStepLimit):
-		return fmt.Errorf("%w (raise the limit with --max-steps)", err)
+		return "raise the limit with --max-steps"
 	case errors.As(err, &te) && errors.Is(te, context.DeadlineExceeded):
-		return fmt.Errorf("%w (raise the limit with --request-timeout)", err)
+		return "raise the limit with --request-timeout"
 	case errors.As(err, &stop) && errors.Is(stop, context.DeadlineExceeded):
-		return fmt.Errorf("%w (raise the limit with --timeout, or --timeout 0 for none)", err)
+		return "raise the limit with --timeout, or --timeout 0 for none"
 	}
-	return err
+	return ""
+}
+
+// terminal says whether the live view can draw on w: a terminal that
+// understands cursor movement (TERM=dumb does not).
+func (h host) terminal(w io.Writer) bool {
+	fd := isTerminal
+	if h.isTerminal != nil {
+		fd = h.isTerminal
+	}
+	return fd(w) && h.getenv("TERM") != "dumb"
 }
 
 func isTerminal(w io.Writer) bool {
