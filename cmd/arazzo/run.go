@@ -164,6 +164,8 @@ func parseRunFlags(fl *runFlags, files []string, stdin io.Reader) (engine.Option
 	switch {
 	case fl.maxSteps <= 0:
 		return base, nil, fmt.Errorf("--max-steps %d: give a positive number of step executions", fl.maxSteps)
+	case fl.aws.maxAttempts < 1:
+		return base, nil, fmt.Errorf("--aws-max-attempts %d: give 1 (no retries) or more", fl.aws.maxAttempts)
 	case fl.quiet && fl.verbose:
 		return base, nil, errors.New("--quiet and --verbose contradict each other: give one")
 	case fl.output != "text" && fl.output != "json":
