@@ -45,6 +45,10 @@ func (operationCall) perform(ctx context.Context, f *frame, s *Step, attempt int
 			r.emit(e)
 		})
 	}
+	if len(r.opts.Middleware) > 0 {
+		base, _ := r.serverURL(s) // worked out already by buildRequest
+		ctx = context.WithValue(ctx, callKey{}, &Call{Step: s, Attempt: attempt, ServerURL: base, Values: f, run: r})
+	}
 	req, err := http.NewRequestWithContext(ctx, br.Method, br.URL, body)
 	if err != nil {
 		return &stepOutcome{err: &RequestError{fmt.Errorf("cannot build the request: %v", err)}, ex: ex}
