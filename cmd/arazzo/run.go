@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/arazzo-go/arazzo/engine"
+	"github.com/arazzo-go/arazzo/engine/auth/security"
 	"github.com/arazzo-go/arazzo/engine/report"
 	"github.com/arazzo-go/arazzo/engine/source"
 )
@@ -41,6 +42,7 @@ type runFlags struct {
 	junit        string
 	dryRun       bool
 	aws          awsFlags
+	auth         authFlags
 }
 
 func newRunCmd(h host) *cobra.Command {
@@ -90,7 +92,9 @@ inputs or the command line are invalid (nothing was sent); 130 interrupted.`,
 	f.StringVar(&fl.aws.region, "region", "", "AWS region for signed sources (default: AWS_REGION, the profile, or the description's default)")
 	f.StringVar(&fl.aws.profile, "profile", "", "AWS shared-config profile for credentials (default: AWS_PROFILE or default)")
 	f.IntVar(&fl.aws.maxAttempts, "aws-max-attempts", 3, "attempts for throttled or transient AWS errors, with the SDK's standard backoff (1: no retries)")
-	f.StringVar(&fl.aws.emulate, "emulate", "", "send AWS calls to a built-in emulator instead (healthlake); no AWS account needed")
+	f.StringVar(&fl.aws.emulate, "emulate", "", "send calls to a built-in emulator instead: healthlake (AWS) or auth (the auth example's API); no account needed")
+	f.StringArrayVar(&fl.auth.values, "auth", nil, "a credential as SOURCE.SCHEME=VALUE or SOURCE.SCHEME.FIELD=VALUE (repeatable; see arazzo describe --auth)")
+	f.StringVar(&fl.auth.file, "auth-file", "", "a JSON or YAML file of credentials: source → scheme → VALUE or {field: value}")
 	return cmd
 }
 
@@ -114,7 +118,7 @@ func runWorkflows(cmd *cobra.Command, h host, files []string, fl *runFlags) erro
 	ctx, stdout, stderr := cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr()
 	// Output files and --inputs are read and written where the command
 	// runs; documents keep their names as given, for messages.
-	for _, p := range []*string{&fl.inputsFile, &fl.trace, &fl.events, &fl.junit, &fl.sourceRoot} {
+	for _, p := range []*string{&fl.inputsFile, &fl.trace, &fl.events, &fl.junit, &fl.sourceRoot, &fl.auth.file} {
 		*p = h.path(*p)
 	}
 	base, fileInputs, err := parseRunFlags(fl, files, cmd.InOrStdin())
@@ -257,6 +261,17 @@ func planOptions(ctx context.Context, h host, fl *runFlags, jobs []job, base eng
 			fmt.Fprintln(stderr, msg)
 		}
 	}
+	var plans []*engine.Plan
+	for _, j := range jobs {
+		plans = append(plans, j.plan)
+	}
+	layers, secrets, err := authLayers(&fl.auth, plans, h.getenv)
+	if err != nil {
+		return nil, stopAll, err
+	}
+	// One security middleware for every plan and run, first so that it
+	// wraps the HTTP client itself (mutual TLS needs its transport).
+	auth := security.New(security.Config{Layers: layers})
 	optsFor := map[*engine.Plan]*engine.Options{}
 	for _, j := range jobs {
 		if _, done := optsFor[j.plan]; done {
@@ -264,7 +279,14 @@ func planOptions(ctx context.Context, h host, fl *runFlags, jobs []job, base eng
 		}
 		o := base
 		o.Servers = maps.Clone(base.Servers)
-		stop, err := configureAWS(ctx, j.plan, &o, &fl.aws, h.getenv, note)
+		o.Middleware = []engine.Middleware{auth}
+		o.Secrets = append(append([]string{}, base.Secrets...), secrets...)
+		stop, err := emulateAuth(j.plan, &o, fl.aws.emulate, note)
+		stops = append(stops, stop)
+		if err != nil {
+			return nil, stopAll, err
+		}
+		stop, err = configureAWS(ctx, j.plan, &o, &fl.aws, layers, h.getenv, note)
 		stops = append(stops, stop)
 		if err != nil {
 			return nil, stopAll, err
