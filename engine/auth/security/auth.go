@@ -103,8 +103,9 @@ func (a *Auth) choose(step *engine.Step, values expr.Context, known bool) ([]nee
 		return nil, err
 	}
 	var schemes []*Scheme
+	var unusable map[string]error
 	if step.Source != nil {
-		schemes, _ = Schemes(step.Source)
+		schemes, unusable = Schemes(step.Source)
 	}
 	if entries != nil {
 		return a.xNeeds(step, entries, schemes, values, known)
@@ -115,7 +116,7 @@ func (a *Auth) choose(step *engine.Step, values expr.Context, known bool) ([]nee
 	}
 	miss := &MissingError{WorkflowID: step.Workflow.ID, StepID: step.ID, Source: step.Source.Name}
 	for _, alt := range reqs {
-		needs, missing, err := a.alternative(step, alt, schemes)
+		needs, missing, err := a.alternative(step, alt, schemes, unusable)
 		if err != nil {
 			return nil, err
 		}
@@ -129,7 +130,7 @@ func (a *Auth) choose(step *engine.Step, values expr.Context, known bool) ([]nee
 
 // alternative resolves one security requirement object: the needs when
 // every scheme has credentials, else the schemes without.
-func (a *Auth) alternative(step *engine.Step, alt openapi3.SecurityRequirement, schemes []*Scheme) ([]need, []*Scheme, error) {
+func (a *Auth) alternative(step *engine.Step, alt openapi3.SecurityRequirement, schemes []*Scheme, unusable map[string]error) ([]need, []*Scheme, error) {
 	names := make([]string, 0, len(alt))
 	for n := range alt {
 		names = append(names, n)
@@ -140,7 +141,10 @@ func (a *Auth) alternative(step *engine.Step, alt openapi3.SecurityRequirement, 
 	for _, name := range names {
 		s := find(schemes, name)
 		if s == nil {
-			return nil, nil, fmt.Errorf("operation %s of source %s requires security scheme %q, which its description does not define (or defines as a kind arazzo cannot apply)", opName(step), step.Source.Name, name)
+			if err := unusable[name]; err != nil {
+				return nil, nil, fmt.Errorf("operation %s of source %s requires security scheme %q: %v", opName(step), step.Source.Name, name, err)
+			}
+			return nil, nil, fmt.Errorf("operation %s of source %s requires security scheme %q, which its description does not define", opName(step), step.Source.Name, name)
 		}
 		f, err := resolve(a.cfg.Layers, s, nil)
 		if err != nil {

@@ -340,3 +340,13 @@ func TestMutualTLS(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+// A wrong digest password: the challenge is answered once, the second
+// 401 fails the step.
+func TestDigestWrongPassword(t *testing.T) {
+	f := newFixture(t, authserver.Config{})
+	res, err := f.run(t, "digest", creds("items", "digest", authserver.User+":not-the-password"), nil)
+	if err == nil || res.Error.StatusCode != 401 || f.hits.Load() != 2 {
+		t.Fatalf("err %v, %d requests (want 401 after one challenge)", err, f.hits.Load())
+	}
+}
