@@ -34,7 +34,8 @@ type stepOutcome struct {
 }
 
 // Run runs one workflow of the plan. It returns an error without a result
-// when nothing could be sent (an unknown workflow, invalid inputs). When the
+// when nothing could be sent (an unknown workflow, invalid inputs, a
+// Preparer middleware's objection such as a missing credential). When the
 // workflow fails, the result says so and the error is its *RunError.
 func (p *Plan) Run(ctx context.Context, workflowID string, inputs map[string]any, opts *Options) (*Result, error) {
 	w, inputs, err := p.prepare(workflowID, inputs)
@@ -42,6 +43,9 @@ func (p *Plan) Run(ctx context.Context, workflowID string, inputs map[string]any
 		return nil, err
 	}
 	r := newRun(p, opts, w, inputs)
+	if err := r.prepare(ctx, w, inputs); err != nil {
+		return nil, err
+	}
 	if r.opts.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, r.opts.Timeout)
@@ -53,7 +57,8 @@ func (p *Plan) Run(ctx context.Context, workflowID string, inputs map[string]any
 	for _, sr := range r.stepResults {
 		sr.Error = r.redact.String(sr.Error)
 	}
-	res := &Result{WorkflowID: w.ID, Status: out.status, Outputs: out.outputs, Steps: r.stepResults, Error: out.err, Notices: r.notices}
+	outputs, _ := r.redact.Value(out.outputs).(map[string]any)
+	res := &Result{WorkflowID: w.ID, Status: out.status, Outputs: outputs, Steps: r.stepResults, Error: out.err, Notices: r.notices}
 	if res.Outputs == nil {
 		res.Outputs = map[string]any{}
 	}

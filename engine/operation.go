@@ -7,6 +7,7 @@ package engine
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -47,6 +48,10 @@ func (operationCall) perform(ctx context.Context, f *frame, s *Step, attempt int
 			}
 			r.emit(e)
 		})
+	}
+	if len(r.opts.Middleware) > 0 {
+		base, _ := r.serverURL(s) // worked out already by buildRequest
+		ctx = context.WithValue(ctx, callKey{}, &Call{Step: s, Attempt: attempt, ServerURL: base, Values: f, run: r})
 	}
 	req, err := http.NewRequestWithContext(ctx, br.Method, br.URL, body)
 	if err != nil {
@@ -136,6 +141,16 @@ func (t wireTap) Do(req *http.Request) (*http.Response, error) {
 	}
 	Report(req.Context(), Event{Kind: RequestSent, Request: info})
 	return t.next.Do(req)
+}
+
+// WithTLS lets a middleware give its source a TLS configuration of its
+// own (mutual TLS) through the tap.
+func (t wireTap) WithTLS(configure func(*tls.Config)) (Caller, error) {
+	c, err := WithTLS(t.next, configure)
+	if err != nil {
+		return nil, err
+	}
+	return wireTap{c}, nil
 }
 
 // readBody reads at most limit bytes; a body of known length is read into

@@ -23,7 +23,8 @@ func (f CallerFunc) Do(r *http.Request) (*http.Response, error) { return f(r) }
 // Middleware wraps the Caller of one source, once per run: the layer where
 // credentials and signing (every auth scheme, SigV4 among them), recording
 // and rate limits go. Wrap returns next itself for a source it has nothing
-// to do with.
+// to do with. The hooks in middleware.go tell it more (CallOf, AddSecret,
+// Preparer, WithTLS).
 type Middleware interface {
 	Wrap(src *SourceRef, next Caller) Caller
 }

@@ -15,9 +15,12 @@
 //	        request for its wire protocol and reads its errors (package
 //	        protocol; awsjson is one). A new protocol is a Detector passed
 //	        with WithProtocols.
-//	     ─► Middleware, per source and run: credentials, signing (package
+//	     ─► Middleware, per source and run: credentials (package
+//	        auth/security: every OpenAPI security scheme), signing (package
 //	        auth/sigv4), recording, rate limits; a new auth scheme is a
-//	        Middleware.
+//	        Middleware. middleware.go has its hooks: CallOf (the step a
+//	        request is for), AddSecret (mask what it mints), Preparer (check
+//	        a run before anything is sent), WithTLS (a source's own TLS).
 //	     ─► Caller: the one interface that touches the network.
 //	     ─► Events to Observers; package report turns them into text, JSON
 //	        lines, HAR and JUnit on any io.Writer. redact.go masks secrets

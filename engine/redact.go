@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // Mask replaces secret values in every output.
@@ -33,16 +36,41 @@ func SensitiveHeader(name string) bool {
 
 // redactor masks secret values, in every encoding they take on the wire,
 // wherever the engine reports something: events, errors, dry runs. It is
-// the one place masking happens. A nil *redactor masks credential headers
-// only.
-type redactor struct{ r *strings.Replacer }
+// the one place masking happens. A nil *redactor, or one with no values,
+// masks credential headers only. Values can be added while a run goes
+// (AddSecret: a token fetched mid-run), so the replacer is swapped
+// atomically and reads take no lock.
+type redactor struct {
+	mu     sync.Mutex // serializes add
+	values []string
+	r      atomic.Pointer[strings.Replacer]
+}
 
 // minSecret is the shortest value masked: shorter ones would mask common
 // text ("1", "yes") everywhere.
 const minSecret = 4
 
-// newRedactor returns a redactor for values, or nil when there are none.
+// newRedactor returns a redactor for values; it is never nil, so that
+// middleware can add values to it during the run.
 func newRedactor(values []string) *redactor {
+	x := &redactor{}
+	x.add(values...)
+	return x
+}
+
+// add masks values too from now on.
+func (x *redactor) add(values ...string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	n := len(x.values)
+	for _, v := range values {
+		if len(v) >= minSecret && !slices.Contains(x.values, v) {
+			x.values = append(x.values, v)
+		}
+	}
+	if len(x.values) == n {
+		return
+	}
 	seen := map[string]bool{}
 	var forms []string
 	add := func(s string) {
@@ -51,10 +79,7 @@ func newRedactor(values []string) *redactor {
 			forms = append(forms, s)
 		}
 	}
-	for _, v := range values {
-		if len(v) < minSecret {
-			continue
-		}
+	for _, v := range x.values {
 		add(v)
 		// The forms a value takes in a URL, a form body, a JSON string
 		// and a base64 header such as Basic credentials.
@@ -68,30 +93,31 @@ func newRedactor(values []string) *redactor {
 		add(base64.StdEncoding.EncodeToString([]byte(v)))
 		add(base64.RawURLEncoding.EncodeToString([]byte(v)))
 	}
-	if len(forms) == 0 {
-		return nil
-	}
 	// Longest first, so a secret that contains another is masked whole.
 	sort.Slice(forms, func(i, j int) bool { return len(forms[i]) > len(forms[j]) })
 	pairs := make([]string, 0, 2*len(forms))
 	for _, s := range forms {
 		pairs = append(pairs, s, Mask)
 	}
-	return &redactor{strings.NewReplacer(pairs...)}
+	x.r.Store(strings.NewReplacer(pairs...))
 }
 
 func (x *redactor) String(s string) string {
 	if x == nil {
 		return s
 	}
-	return x.r.Replace(s)
+	r := x.r.Load()
+	if r == nil {
+		return s
+	}
+	return r.Replace(s)
 }
 
 func (x *redactor) Bytes(b []byte) []byte {
-	if x == nil || len(b) == 0 {
+	if x == nil || len(b) == 0 || x.r.Load() == nil {
 		return b
 	}
-	return []byte(x.r.Replace(string(b)))
+	return []byte(x.String(string(b)))
 }
 
 // Header copies h with credential headers masked and secrets replaced.
@@ -124,16 +150,45 @@ func (x *redactor) Event(e Event) Event {
 		p.Body, p.Header = x.Bytes(p.Body), x.Header(p.Header)
 		e.Response = &p
 	}
-	if x == nil {
+	if x == nil || x.r.Load() == nil {
 		return e
 	}
 	e.Err, e.Message = x.String(e.Err), x.String(e.Message)
+	if e.Outputs != nil {
+		e.Outputs, _ = x.Value(e.Outputs).(map[string]any)
+	}
 	return e
+}
+
+// Value masks the strings inside an output value (an API that echoes a
+// credential into a body the workflow outputs). It copies what it
+// changes: later expressions read the original.
+func (x *redactor) Value(v any) any {
+	if x == nil || x.r.Load() == nil {
+		return v
+	}
+	switch t := v.(type) {
+	case string:
+		return x.String(t)
+	case map[string]any:
+		m := make(map[string]any, len(t))
+		for k, e := range t {
+			m[k] = x.Value(e)
+		}
+		return m
+	case []any:
+		a := make([]any, len(t))
+		for i, e := range t {
+			a[i] = x.Value(e)
+		}
+		return a
+	}
+	return v
 }
 
 // Error masks a run error's texts in place.
 func (x *redactor) Error(e *RunError) {
-	if x == nil || e == nil {
+	if x == nil || e == nil || x.r.Load() == nil {
 		return
 	}
 	e.Message, e.BodyExcerpt = x.String(e.Message), x.String(e.BodyExcerpt)

@@ -63,6 +63,13 @@ func newTestServer(t *testing.T, handlers map[string]func(w http.ResponseWriter,
 	return ts
 }
 
+// count is how many requests "METHOD /path" has received.
+func (ts *testServer) count(key string) int {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return ts.hits[key]
+}
+
 func (ts *testServer) requests() []recorded {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()

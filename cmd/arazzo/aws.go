@@ -14,6 +14,7 @@ import (
 	"github.com/aws/smithy-go/logging"
 
 	"github.com/arazzo-go/arazzo/engine"
+	"github.com/arazzo-go/arazzo/engine/auth/security"
 	"github.com/arazzo-go/arazzo/engine/auth/sigv4"
 	"github.com/arazzo-go/arazzo/engine/protocol/awsjson"
 	"github.com/arazzo-go/arazzo/examples/emulators/healthlake"
@@ -38,14 +39,14 @@ type awsFlags struct {
 // The region and keys in the environment are read through getenv and handed
 // to the SDK, which would otherwise read the process environment itself:
 // in main the two are the same, in tests each run has its own.
-func configureAWS(ctx context.Context, plan *engine.Plan, opts *engine.Options, fl *awsFlags, getenv func(string) string, note func(string)) (func(), error) {
+func configureAWS(ctx context.Context, plan *engine.Plan, opts *engine.Options, fl *awsFlags, layers []security.Layer, getenv func(string) string, note func(string)) (func(), error) {
 	stop := func() {}
-	if fl.emulate != "" && fl.emulate != "healthlake" {
-		return stop, fmt.Errorf("--emulate %q: the only emulator is healthlake", fl.emulate)
+	if fl.emulate != "" && fl.emulate != "healthlake" && fl.emulate != "auth" {
+		return stop, fmt.Errorf("--emulate %q: the emulators are healthlake and auth", fl.emulate)
 	}
 	schemes := sigv4.Sources(plan)
 	if len(schemes) == 0 {
-		if fl.emulate != "" {
+		if fl.emulate == "healthlake" {
 			return stop, fmt.Errorf("--emulate %s: no source of this document is an AWS API", fl.emulate)
 		}
 		return stop, nil
@@ -61,7 +62,7 @@ func configureAWS(ctx context.Context, plan *engine.Plan, opts *engine.Options, 
 		if fl.emulate != "" {
 			note("--emulate starts nothing with --dry-run: nothing is sent")
 		}
-	case fl.emulate != "":
+	case fl.emulate == "healthlake":
 		emu := healthlake.NewVerifying(healthlake.Config{Region: cfg.Region})
 		srv := httptest.NewServer(emu)
 		stop = srv.Close
@@ -82,7 +83,15 @@ func configureAWS(ctx context.Context, plan *engine.Plan, opts *engine.Options, 
 		if cfg.Region != "" {
 			load = append(load, config.WithRegion(cfg.Region))
 		}
-		if fl.profile != "" {
+		keys, err := sigv4Keys(plan, schemes, layers)
+		if err != nil {
+			return stop, err
+		}
+		if keys != nil {
+			// --auth, --auth-file or ARAZZO_AUTH_* gave the scheme's keys:
+			// the same credential sources as every other scheme.
+			load = append(load, config.WithCredentialsProvider(keys))
+		} else if fl.profile != "" {
 			load = append(load, config.WithSharedConfigProfile(fl.profile))
 		} else if id, secret := getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY"); id != "" && secret != "" {
 			// Keys in the environment win unless --profile names a profile,
@@ -105,6 +114,27 @@ func configureAWS(ctx context.Context, plan *engine.Plan, opts *engine.Options, 
 	}
 	opts.Middleware = append(opts.Middleware, sigv4.New(cfg))
 	return stop, nil
+}
+
+// sigv4Keys are the keys the credential layers give for a SigV4 source,
+// or nil. One set of keys signs every SigV4 source of the plan (the
+// middleware takes one provider), so the first source's win.
+func sigv4Keys(plan *engine.Plan, schemes map[string]sigv4.Scheme, layers []security.Layer) (aws.CredentialsProvider, error) {
+	names := make([]string, 0, len(schemes))
+	for n := range schemes {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		id, secret, session, ok, err := security.SigV4Keys(layers, plan.Source(n))
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return credentials.NewStaticCredentialsProvider(id, secret, session), nil
+		}
+	}
+	return nil, nil
 }
 
 // compileOptions are the wire protocols the CLI knows, beyond plain HTTP.

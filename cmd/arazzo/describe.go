@@ -102,11 +102,13 @@ func describeWorkflow(w *engine.Workflow) workflowInfo {
 
 func newDescribeCmd(h host) *cobra.Command {
 	var workflow, output string
+	var auth bool
 	cmd := &cobra.Command{
 		Use:   "describe FILE",
 		Short: "List a document's workflows, their inputs, steps and outputs",
 		Example: `  arazzo describe workflows/amazon-healthlake-export.arazzo.yaml
-  arazzo describe flow.yaml --workflow login --output json`,
+  arazzo describe flow.yaml --workflow login --output json
+  arazzo describe flow.yaml --auth      # each security scheme's --auth flag and variables`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if output != "text" && output != "json" {
@@ -115,6 +117,9 @@ func newDescribeCmd(h host) *cobra.Command {
 			plan, err := loadPlan(cmd, h, args[0], false)
 			if err != nil {
 				return err
+			}
+			if auth {
+				return printAuth(cmd.OutOrStdout(), describeAuth(plan), output == "json")
 			}
 			var infos []workflowInfo
 			for _, w := range plan.Workflows {
@@ -143,6 +148,7 @@ func newDescribeCmd(h host) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&workflow, "workflow", "", "only this workflow")
 	cmd.Flags().StringVar(&output, "output", "text", "output format: text or json")
+	cmd.Flags().BoolVar(&auth, "auth", false, "list each source's security schemes with the --auth flag and environment variables that give their credentials")
 	return cmd
 }
 

@@ -8,14 +8,15 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/arazzo-go/arazzo/examples/emulators/authserver"
 	"github.com/arazzo-go/arazzo/examples/emulators/healthlake"
 )
 
 func newEmulateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "emulate",
-		Short:   "Serve a local emulator of an AWS API",
-		Example: "  arazzo emulate healthlake --addr 127.0.0.1:8089",
+		Short:   "Serve a local emulator (an AWS API, or the auth example's API)",
+		Example: "  arazzo emulate healthlake --addr 127.0.0.1:8089\n  arazzo emulate auth --addr 127.0.0.1:8090",
 	}
 	var addr, region, finalStatus string
 	var polls, throttle int
@@ -41,15 +42,7 @@ credentials, and prints the data store id and the credentials to use.`,
 			fmt.Fprintf(out, "  data store id:         %s\n", emu.DatastoreID())
 			fmt.Fprintf(out, "  AWS_ACCESS_KEY_ID:     %s\n", healthlake.TestAccessKeyID)
 			fmt.Fprintf(out, "  AWS_SECRET_ACCESS_KEY: %s\n", healthlake.TestSecretAccessKey)
-			srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
-			go func() {
-				<-cmd.Context().Done()
-				srv.Close()
-			}()
-			if err := srv.Serve(ln); err != http.ErrServerClosed {
-				return err
-			}
-			return nil
+			return serve(cmd, ln, emu)
 		},
 	}
 	hl.Flags().StringVar(&addr, "addr", "127.0.0.1:8089", "address to listen on")
@@ -57,6 +50,51 @@ credentials, and prints the data store id and the credentials to use.`,
 	hl.Flags().IntVar(&polls, "polls", 3, "DescribeFHIRExportJob calls a job takes to finish")
 	hl.Flags().StringVar(&finalStatus, "final-status", "COMPLETED", "how export jobs end: COMPLETED, FAILED or COMPLETED_WITH_ERRORS")
 	hl.Flags().IntVar(&throttle, "throttle", 0, "answer ThrottlingException beyond this many requests a second (0: never)")
-	cmd.AddCommand(hl)
+	cmd.AddCommand(hl, newEmulateAuthCmd())
+	return cmd
+}
+
+// serve answers on ln until the command's context ends.
+func serve(cmd *cobra.Command, ln net.Listener, h http.Handler) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-cmd.Context().Done()
+		srv.Close()
+	}()
+	if err := srv.Serve(ln); err != http.ErrServerClosed {
+		return err
+	}
+	return nil
+}
+
+func newEmulateAuthCmd() *cobra.Command {
+	var addr string
+	cmd := &cobra.Command{
+		Use:   "auth",
+		Short: "Serve the auth example's API, enforcing OAuth 2.0 and API keys (and every other scheme)",
+		Long: `auth serves the API of examples/auth: /oauth/items/{id} needs an OAuth 2.0
+token from its /oauth/token endpoint (client credentials or password grant,
+scope items:read), /apikey/items/{id} an X-API-Key header; basic, bearer and
+digest resources and OpenID Connect discovery are there too. It prints the
+test credentials it accepts.`,
+		Example: `  arazzo emulate auth --addr 127.0.0.1:8090
+  arazzo run examples/auth/shop.arazzo.yaml --auth-file examples/auth/credentials.yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return withCode(exitUsage, err)
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "auth example API listening on http://%s\n", ln.Addr())
+			fmt.Fprintf(out, "  oauth2 client id:     %s\n", authserver.ClientID)
+			fmt.Fprintf(out, "  oauth2 client secret: %s\n", authserver.ClientSecret)
+			fmt.Fprintf(out, "  user / password:      %s / %s\n", authserver.User, authserver.Password)
+			fmt.Fprintf(out, "  API key:              %s\n", authserver.APIKey)
+			fmt.Fprintf(out, "  bearer token:         %s\n", authserver.BearerToken)
+			return serve(cmd, ln, authserver.New(authserver.Config{}))
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8090", "address to listen on")
 	return cmd
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/arazzo-go/arazzo/engine"
+	"github.com/arazzo-go/arazzo/engine/auth/security"
 	"github.com/arazzo-go/arazzo/engine/report"
 	"github.com/arazzo-go/arazzo/engine/source"
 )
@@ -46,6 +47,7 @@ type runFlags struct {
 	dryRun       bool
 	tty          bool // the live view draws the runs
 	aws          awsFlags
+	auth         authFlags
 }
 
 func newRunCmd(h host) *cobra.Command {
@@ -96,7 +98,9 @@ inputs or the command line are invalid (nothing was sent); 130 interrupted.`,
 	f.StringVar(&fl.aws.region, "region", "", "AWS region for signed sources (default: AWS_REGION, the profile, or the description's default)")
 	f.StringVar(&fl.aws.profile, "profile", "", "AWS shared-config profile for credentials (default: AWS_PROFILE or default)")
 	f.IntVar(&fl.aws.maxAttempts, "aws-max-attempts", 3, "attempts for throttled or transient AWS errors, with the SDK's standard backoff (1: no retries)")
-	f.StringVar(&fl.aws.emulate, "emulate", "", "send AWS calls to a built-in emulator instead (healthlake); no AWS account needed")
+	f.StringVar(&fl.aws.emulate, "emulate", "", "send calls to a built-in emulator instead: healthlake (AWS) or auth (the auth example's API); no account needed")
+	f.StringArrayVar(&fl.auth.values, "auth", nil, "a credential as SOURCE.SCHEME=VALUE or SOURCE.SCHEME.FIELD=VALUE (repeatable; see arazzo describe --auth)")
+	f.StringVar(&fl.auth.file, "auth-file", "", "a JSON or YAML file of credentials: source → scheme → VALUE or {field: value}")
 	return cmd
 }
 
@@ -120,7 +124,7 @@ func runWorkflows(cmd *cobra.Command, h host, files []string, fl *runFlags) erro
 	ctx, stdout, stderr := cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr()
 	// Output files and --inputs are read and written where the command
 	// runs; documents keep their names as given, for messages.
-	for _, p := range []*string{&fl.inputsFile, &fl.trace, &fl.events, &fl.junit, &fl.sourceRoot} {
+	for _, p := range []*string{&fl.inputsFile, &fl.trace, &fl.events, &fl.junit, &fl.sourceRoot, &fl.auth.file} {
 		*p = h.path(*p)
 	}
 	base, fileInputs, err := parseRunFlags(fl, files, cmd.InOrStdin())
@@ -288,6 +292,17 @@ func planOptions(ctx context.Context, h host, fl *runFlags, jobs []job, base eng
 			fmt.Fprintln(stderr, msg)
 		}
 	}
+	var plans []*engine.Plan
+	for _, j := range jobs {
+		plans = append(plans, j.plan)
+	}
+	layers, secrets, err := authLayers(&fl.auth, plans, h.getenv)
+	if err != nil {
+		return nil, stopAll, err
+	}
+	// One security middleware for every plan and run, first so that it
+	// wraps the HTTP client itself (mutual TLS needs its transport).
+	auth := security.New(security.Config{Layers: layers})
 	optsFor := map[*engine.Plan]*engine.Options{}
 	for _, j := range jobs {
 		if _, done := optsFor[j.plan]; done {
@@ -295,8 +310,19 @@ func planOptions(ctx context.Context, h host, fl *runFlags, jobs []job, base eng
 		}
 		o := base
 		o.Servers = maps.Clone(base.Servers)
+		o.Middleware = []engine.Middleware{auth}
+		o.Secrets = append(append([]string{}, base.Secrets...), secrets...)
 		fl.aws.dryRun = fl.dryRun
-		stop, err := configureAWS(ctx, j.plan, &o, &fl.aws, h.getenv, note)
+		emulate := fl.aws.emulate
+		if fl.dryRun {
+			emulate = "" // a dry run sends nothing: no emulator to start
+		}
+		stop, err := emulateAuth(j.plan, &o, emulate, note)
+		stops = append(stops, stop)
+		if err != nil {
+			return nil, stopAll, err
+		}
+		stop, err = configureAWS(ctx, j.plan, &o, &fl.aws, layers, h.getenv, note)
 		stops = append(stops, stop)
 		if err != nil {
 			return nil, stopAll, err

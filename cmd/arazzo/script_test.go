@@ -18,6 +18,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/arazzo-go/arazzo/examples/emulators/authserver"
 	"github.com/arazzo-go/arazzo/examples/emulators/healthlake"
 )
 
@@ -70,9 +71,13 @@ func state(ts *testscript.TestScript) *scriptState {
 //	$SECURE      answers 401 to everything, echoing what it was sent
 //	$HEALTHLAKE  the HealthLake emulator, verifying SigV4 signatures made
 //	             with its test key or $CANARY_KEY_ID/$CANARY_SECRET/$CANARY_TOKEN
+//	$AUTH        the authserver, enforcing every security scheme and echoing
+//	             the credentials it was sent (see serveAuth)
+//	$AUTH_TLS    the same over TLS, requiring a client certificate
 //
 // $REPO is the repository's root, $SEED and $SEED_INPUTS the seed workflow
-// and its example inputs.
+// and its example inputs, $AUTH_FLOW the security tests' document (a
+// workflow per scheme; its sources are items and prices).
 func setupScript(env *testscript.Env, testdata string) error {
 	for _, name := range []string{"cli.arazzo.yaml", "testapi.openapi.yaml"} {
 		data, err := os.ReadFile(filepath.Join(testdata, name))
@@ -102,6 +107,9 @@ func setupScript(env *testscript.Env, testdata string) error {
 		healthlake.TestAccessKeyID: {Secret: healthlake.TestSecretAccessKey},
 		canaryKeyID:                {Secret: canarySecret, SessionToken: canaryToken},
 	}}))
+	if err := serveAuth(env, serve); err != nil {
+		return err
+	}
 	env.Values[stateKey{}] = st
 
 	repo := filepath.Dir(filepath.Dir(filepath.Dir(testdata)))
@@ -109,9 +117,44 @@ func setupScript(env *testscript.Env, testdata string) error {
 		"REPO":          repo,
 		"SEED":          filepath.Join(repo, "workflows", "amazon-healthlake-export.arazzo.yaml"),
 		"SEED_INPUTS":   filepath.Join(repo, "examples", "healthlake-export.inputs.json"),
+		"AUTH_FLOW":     filepath.Join(repo, "engine", "auth", "security", "testdata", "flow.arazzo.yaml"),
 		"CANARY_KEY_ID": canaryKeyID,
 		"CANARY_SECRET": canarySecret,
 		"CANARY_TOKEN":  canaryToken,
+	} {
+		env.Setenv(k, v)
+	}
+	return nil
+}
+
+// serveAuth starts the authserver twice, over HTTP ($AUTH) and over TLS
+// with client certificates required ($AUTH_TLS), writes a test CA and a
+// client certificate made for this script into $WORK ($CA_FILE,
+// $CLIENT_CERT, $CLIENT_KEY), and exports the server's test credentials
+// ($AUTH_CLIENT_ID, $AUTH_CLIENT_SECRET, $AUTH_USER, $AUTH_PASSWORD,
+// $AUTH_API_KEY, $AUTH_BEARER) for the scripts, and their canary checks.
+func serveAuth(env *testscript.Env, serve func(string, http.Handler)) error {
+	api := authserver.New(authserver.Config{Echo: true})
+	serve("AUTH", api)
+	pki, err := authserver.NewPKI()
+	if err != nil {
+		return err
+	}
+	ca, cert, key, err := pki.WriteFiles(env.WorkDir)
+	if err != nil {
+		return err
+	}
+	srv := httptest.NewUnstartedServer(api)
+	if srv.TLS, err = pki.ServerTLS(); err != nil {
+		return err
+	}
+	srv.StartTLS()
+	env.Defer(srv.Close)
+	for k, v := range map[string]string{
+		"AUTH_TLS": srv.URL, "CA_FILE": ca, "CLIENT_CERT": cert, "CLIENT_KEY": key,
+		"AUTH_CLIENT_ID": authserver.ClientID, "AUTH_CLIENT_SECRET": authserver.ClientSecret,
+		"AUTH_USER": authserver.User, "AUTH_PASSWORD": authserver.Password,
+		"AUTH_API_KEY": authserver.APIKey, "AUTH_BEARER": authserver.BearerToken,
 	} {
 		env.Setenv(k, v)
 	}
