@@ -118,6 +118,7 @@ func (x *redactor) Event(e Event) Event {
 		return e
 	}
 	e.Err, e.Message = x.String(e.Err), x.String(e.Message)
+	e.Outputs = x.Outputs(e.Outputs)
 	if e.Request != nil {
 		q := *e.Request
 		q.URL, q.Body = x.String(q.URL), x.Bytes(q.Body)
@@ -129,6 +130,36 @@ func (x *redactor) Event(e Event) Event {
 		e.Response = &p
 	}
 	return e
+}
+
+// Outputs copies outputs with secrets masked in every string they hold:
+// an output may echo a secret input (a response that repeats the key it
+// was sent). The run keeps the unmasked values for later expressions.
+func (x *redactor) Outputs(m map[string]any) map[string]any {
+	if x == nil || m == nil {
+		return m
+	}
+	return x.value(m).(map[string]any)
+}
+
+func (x *redactor) value(v any) any {
+	switch v := v.(type) {
+	case string:
+		return x.String(v)
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			out[k] = x.value(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = x.value(e)
+		}
+		return out
+	}
+	return v
 }
 
 // Error masks a run error's texts in place.

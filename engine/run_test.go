@@ -247,3 +247,71 @@ func TestConcurrentRunsShareOnePlan(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// An output that echoes a secret input is masked in the Result and in
+// every event that carries outputs, while later steps still read the real
+// value.
+func TestSecretOutputsMasked(t *testing.T) {
+	const key = "CANARY-OUT-5e1c7a"
+	ts := newTestServer(t, map[string]func(http.ResponseWriter, *http.Request, int){
+		"GET /v1/items/1": func(w http.ResponseWriter, r *http.Request, _ int) {
+			writeJSON(w, 200, map[string]any{"id": 1, "echo": r.Header.Get("X-Key"), "nested": []any{"k=" + r.Header.Get("X-Key")}})
+		},
+		"GET /v1/items/2": func(w http.ResponseWriter, r *http.Request, _ int) {
+			if r.Header.Get("X-Key") != key {
+				writeJSON(w, 401, map[string]any{"message": "the step got a masked value"})
+				return
+			}
+			writeJSON(w, 200, map[string]any{"id": 2})
+		},
+	})
+	plan := compileDoc(t, `
+  - workflowId: echo
+    inputs:
+      type: object
+      properties:
+        apiKey: {type: string}
+    steps:
+      - stepId: first
+        operationId: getItem
+        parameters:
+          - {name: id, in: path, value: 1}
+          - {name: X-Key, in: header, value: $inputs.apiKey}
+        outputs:
+          echo: $response.body#/echo
+          body: $response.body
+      - stepId: second
+        operationId: getItem
+        parameters:
+          - {name: id, in: path, value: 2}
+          - {name: X-Key, in: header, value: $steps.first.outputs.echo}
+    outputs:
+      direct: $inputs.apiKey
+      echo: $steps.first.outputs.echo
+      body: $steps.first.outputs.body
+`, "")
+	o := testOptions(ts, nil)
+	var events []string
+	o.Observers = []Observer{ObserverFunc(func(e Event) {
+		if e.Outputs != nil {
+			b, _ := json.Marshal(e.Outputs)
+			events = append(events, string(e.Kind)+" "+string(b))
+		}
+	})}
+	res, err := plan.Run(context.Background(), "echo", map[string]any{"apiKey": key}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := json.Marshal(res.Outputs)
+	if strings.Contains(string(out), key) || !strings.Contains(string(out), `"k=****"`) || res.Outputs["direct"] != Mask {
+		t.Errorf("result outputs %s", out)
+	}
+	if len(events) == 0 {
+		t.Fatal("no event carried outputs")
+	}
+	for _, e := range events {
+		if strings.Contains(e, key) {
+			t.Errorf("event shows the secret: %s", e)
+		}
+	}
+}
