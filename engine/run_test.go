@@ -199,6 +199,21 @@ func TestInputsValidatedBeforeAnyRequest(t *testing.T) {
 	if len(ts.requests()) != 0 {
 		t.Fatal("nothing may be sent when inputs are invalid")
 	}
+	// A secret input that breaks its schema is not quoted back.
+	secretPlan := compileDoc(t, `
+  - workflowId: flow
+    inputs:
+      type: object
+      properties:
+        apiKey: {type: string, pattern: '^sk-'}
+    steps:
+      - stepId: s
+        operationId: getStatus
+`, "")
+	_, err = secretPlan.Run(context.Background(), "flow", map[string]any{"apiKey": "CANARY-PATTERN-9a7"}, testOptions(ts, nil))
+	if !errors.As(err, &ie) || strings.Contains(err.Error(), "CANARY-PATTERN-9a7") || !strings.Contains(err.Error(), "****") {
+		t.Fatalf("the error shows the secret: %v", err)
+	}
 	if _, err := plan.Run(context.Background(), "nope", nil, testOptions(ts, nil)); !errors.Is(err, ErrUnknownWorkflow) || !strings.Contains(err.Error(), "flow") {
 		t.Fatalf("an unknown workflow lists the valid ones: %v", err)
 	}
