@@ -4,12 +4,16 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -242,4 +246,99 @@ func TestMCPOverHTTP(t *testing.T) {
 	}
 	cs.Close()
 	stop()
+}
+
+// pairedItems is itemHandler, counting status polls, where items 7 and 8
+// answer only once both requests are in: two calls succeed only if they
+// run at the same time.
+func pairedItems() (http.Handler, *atomic.Int64) {
+	polls := new(atomic.Int64)
+	arrived := new(atomic.Int64)
+	both := make(chan struct{})
+	items := itemHandler()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/v1/status":
+			polls.Add(1)
+		case "/v1/items/7", "/v1/items/8":
+			if arrived.Add(1) == 2 {
+				close(both)
+			}
+			select {
+			case <-both:
+			case <-time.After(5 * time.Second):
+				http.Error(w, `{"message":"alone"}`, 503)
+				return
+			}
+		}
+		items.ServeHTTP(w, r)
+	}), polls
+}
+
+// Over stdio to a real process: a failing workflow, two calls at once, and
+// a poll the client cancels, after which no request is sent.
+func TestMCPStdioConcurrencyAndCancellation(t *testing.T) {
+	h, polls := pairedItems()
+	api := httptest.NewServer(h)
+	defer api.Close()
+	cmd := exec.Command(os.Args[0], "mcp", "testdata/cli.arazzo.yaml", "--server", "api="+api.URL+"/v1", "--poll-interval", "10ms")
+	cmd.Env = append(os.Environ(), beCLI+"=1")
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	progress := make(chan string, 1000)
+	cs, err := newClient(func(p *mcp.ProgressNotificationParams) { progress <- p.Message }).Connect(t.Context(), &mcp.CommandTransport{Command: cmd}, nil)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	defer cs.Close()
+
+	res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "fetch", Arguments: map[string]any{"id": 404}})
+	if err != nil || !res.IsError || resultText(res) != "workflow fetch, step get (attempt 1), status 404: item 404 does not exist; success criterion not met: $statusCode == 200: {\"message\":\"item 404 does not exist\"}" {
+		t.Errorf("a failing workflow: %v %q", err, resultText(res))
+	}
+
+	var wg sync.WaitGroup
+	for _, id := range []int{7, 8} {
+		wg.Go(func() {
+			res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "fetch", Arguments: map[string]any{"id": id}})
+			if err != nil || res.IsError || res.StructuredContent.(map[string]any)["name"] != fmt.Sprintf("item-%d", id) {
+				t.Errorf("call %d: %v %s", id, err, resultText(res))
+			}
+		})
+	}
+	wg.Wait()
+
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		p := &mcp.CallToolParams{Name: "poll"}
+		p.SetProgressToken("poll")
+		_, err := cs.CallTool(ctx, p)
+		done <- err
+	}()
+	for seen := 0; seen < 5; seen++ {
+		select {
+		case <-progress:
+		case <-time.After(10 * time.Second):
+			t.Fatal("no progress from the poll")
+		}
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("the cancelled call ends with %v", err)
+	}
+	for i := 0; ; i++ {
+		n := polls.Load()
+		time.Sleep(100 * time.Millisecond)
+		if polls.Load() == n {
+			break
+		}
+		if i == 20 {
+			t.Fatalf("the run goes on after cancellation: %d polls and counting", n)
+		}
+	}
+	// The server is still there for the next call.
+	if res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "fetch", Arguments: map[string]any{"id": 1}}); err != nil || res.IsError {
+		t.Errorf("after a cancellation: %v %s", err, resultText(res))
+	}
 }
