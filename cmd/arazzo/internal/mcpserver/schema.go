@@ -1,6 +1,7 @@
 package mcpserver
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -8,6 +9,10 @@ import (
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 
 	"github.com/arazzo-go/arazzo/engine"
 	"github.com/arazzo-go/arazzo/expr"
@@ -100,6 +105,41 @@ func outputSchema(w *engine.Workflow) map[string]any {
 	}
 	return map[string]any{"type": "object", "properties": props}
 }
+
+// outputCheck compiles an output schema, to check each result against it
+// before it goes out: the specification has a server's structured content
+// conform to the schema it declares, and hosts reject what does not.
+func outputCheck(s map[string]any) (*jsonschema.Schema, error) {
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	const url = "urn:arazzo:outputs"
+	if err := c.AddResource(url, s); err != nil {
+		return nil, err
+	}
+	return c.Compile(url)
+}
+
+// mismatch says how outputs break their schema, in one line per problem.
+func mismatch(err error) string {
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return err.Error()
+	}
+	var out []string
+	var walk func(*jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) == 0 {
+			out = append(out, fmt.Sprintf("output %s: %s", strings.Join(e.InstanceLocation, "/"), e.ErrorKind.LocalizedString(printer)))
+		}
+		for _, c := range e.Causes {
+			walk(c)
+		}
+	}
+	walk(ve)
+	return strings.Join(out, "; ")
+}
+
+var printer = message.NewPrinter(language.English)
 
 // maxDepth bounds how far typeOf follows outputs through steps and
 // workflows (a document that refers in circles).

@@ -43,6 +43,7 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/arazzo-go/arazzo/engine"
 )
@@ -101,13 +102,18 @@ func New(cfg Config) (*mcp.Server, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s: %v", d.File, err)
 			}
-			t := &tool{cfg: &cfg, doc: d, wf: w}
+			out := outputSchema(w)
+			check, err := outputCheck(out)
+			if err != nil {
+				return nil, fmt.Errorf("%s: workflow %s: its output schema: %v", d.File, w.ID, err)
+			}
+			t := &tool{cfg: &cfg, doc: d, wf: w, check: check}
 			s.AddTool(&mcp.Tool{
 				Name:         tools[w],
 				Title:        w.Doc.Summary,
 				Description:  description(w, names[i], cfg),
 				InputSchema:  in,
-				OutputSchema: outputSchema(w),
+				OutputSchema: out,
 				Annotations:  &mcp.ToolAnnotations{Title: w.Doc.Summary, OpenWorldHint: ptr(true)},
 			}, t.call)
 			addWorkflowResources(s, names[i], w, cfg)
@@ -200,9 +206,10 @@ func description(w *engine.Workflow, doc string, cfg Config) string {
 
 // tool is one workflow served as a tool.
 type tool struct {
-	cfg *Config
-	doc Document
-	wf  *engine.Workflow
+	cfg   *Config
+	doc   Document
+	wf    *engine.Workflow
+	check *jsonschema.Schema // the output schema
 }
 
 // call runs the workflow. Whatever goes wrong with the arguments or the run
@@ -236,17 +243,29 @@ func (t *tool) call(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToo
 	if err != nil {
 		return toolError(fmt.Sprintf("workflow %s succeeded, but its outputs are not JSON: %v", t.wf.ID, err)), nil
 	}
+	if err := t.check.Validate(any(res.Outputs)); err != nil {
+		// The API answered otherwise than its description says: the agent
+		// gets the outputs as text, and why they are not a result.
+		return toolError(fmt.Sprintf("workflow %s succeeded, but its outputs do not have the types the description declares (%s)\noutputs: %s", t.wf.ID, mismatch(err), out)), nil
+	}
 	runs := 0
 	for _, s := range res.Steps {
 		runs += s.Runs
 	}
-	summary := fmt.Sprintf("workflow %s succeeded: %d steps, %d step executions, %s", t.wf.ID, len(res.Steps), runs, time.Since(start).Round(time.Millisecond))
+	summary := fmt.Sprintf("workflow %s succeeded: %s, %s, %s", t.wf.ID, count(len(res.Steps), "step"), count(runs, "step execution"), time.Since(start).Round(time.Millisecond))
 	// The outputs also go as text for clients that do not read structured
 	// content, as the specification recommends.
 	return &mcp.CallToolResult{
 		Content:           []mcp.Content{&mcp.TextContent{Text: summary + "\noutputs: " + string(out)}},
 		StructuredContent: res.Outputs,
 	}, nil
+}
+
+func count(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
 
 // arguments decodes a call's arguments as `run` reads --inputs: a JSON

@@ -76,6 +76,10 @@ func newShopAPI(t *testing.T) *shopAPI {
 				return
 			}
 		}
+		if id == "13" { // the name is not the string the description says
+			fmt.Fprintf(w, `{"id": 13, "name": 13, "owner": null}`)
+			return
+		}
 		fmt.Fprintf(w, `{"id": %s, "name": "item-%s", "owner": %q, "tags": ["red"]}`, id, id, r.Header.Get("X-Api-Key"))
 	}))
 	t.Cleanup(api.Close)
@@ -234,10 +238,9 @@ func TestCallReturnsOutputs(t *testing.T) {
 		if res.IsError {
 			t.Fatalf("tool error: %s", text(res))
 		}
-		// The client has validated the structured content against the
-		// output schema; the owner echoes the key, masked.
+		// The owner echoes the key, masked.
 		checkJSON(t, "outputs", res.StructuredContent, `{"firstTag":"red","id":3,"label":"item-3","name":"item-3","note":"n","owner":"****","status":200}`)
-		if txt := text(res); !strings.HasPrefix(txt, "workflow fetch succeeded: 1 steps, 1 step executions") || !strings.Contains(txt, `"name": "item-3"`) {
+		if txt := text(res); !strings.HasPrefix(txt, "workflow fetch succeeded: 1 step, 1 step execution, ") || !strings.Contains(txt, `"name": "item-3"`) {
 			t.Errorf("text %q", txt)
 		}
 		noSecret(t, "the result", res)
@@ -247,8 +250,17 @@ func TestCallReturnsOutputs(t *testing.T) {
 			t.Fatalf("%v %s", err, text(res))
 		}
 		checkJSON(t, "outputs", res.StructuredContent, `{"name":"item-4"}`)
-		if api.items.Load() != 2 {
-			t.Errorf("%d requests, want 2", api.items.Load())
+		// An API that answers otherwise than its description: the
+		// outputs would break the declared schema, which hosts enforce.
+		res, err = cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "shop_fetch", Arguments: map[string]any{"id": 13, "apiKey": apiKey}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "workflow fetch succeeded, but its outputs do not have the types the description declares (output name: got number, want string)\noutputs: {\n"; !res.IsError || !strings.HasPrefix(text(res), want) || res.StructuredContent != nil {
+			t.Errorf("isError %v %q, want %q...", res.IsError, text(res), want)
+		}
+		if api.items.Load() != 3 {
+			t.Errorf("%d requests, want 3", api.items.Load())
 		}
 	})
 }
