@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -100,6 +101,11 @@ func serveMCP(cmd *cobra.Command, h host, files []string, fl *runFlags, addr str
 		Describe:  describeText,
 		Graph:     mermaidGraph,
 		ErrorText: func(err error) string { return withHint(err).Error() },
+		Log: func(line string) {
+			logMu.Lock()
+			defer logMu.Unlock()
+			fmt.Fprintln(cmd.ErrOrStderr(), "arazzo mcp:", line)
+		},
 	})
 	if err != nil {
 		return withCode(exitUsage, err)
@@ -118,6 +124,9 @@ func serveMCP(cmd *cobra.Command, h host, files []string, fl *runFlags, addr str
 	}
 	return serveMCPHTTP(cmd.Context(), srv, addr, tools, cmd.ErrOrStderr())
 }
+
+// logMu keeps the lines of concurrent calls whole on stderr.
+var logMu sync.Mutex
 
 func declared(docs []mcpserver.Document, source string) bool {
 	for _, d := range docs {

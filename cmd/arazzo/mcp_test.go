@@ -162,6 +162,9 @@ func TestMCPStdioServesTheSeed(t *testing.T) {
 		}
 	}
 
+	if strings.Contains(stderr.String(), inputs["ClientToken"].(string)) {
+		t.Errorf("stderr shows the client token:\n%s", stderr.String())
+	}
 	// The host closing stdin ends the server cleanly.
 	if err := cs.Close(); err != nil {
 		t.Errorf("close: %v", err)
@@ -169,7 +172,9 @@ func TestMCPStdioServesTheSeed(t *testing.T) {
 	if cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != 0 {
 		t.Errorf("exit %v\n%s", cmd.ProcessState, stderr.String())
 	}
-	if e := stderr.String(); !strings.Contains(e, "emulating HealthLake at http://127.0.0.1:") || !strings.Contains(e, "arazzo mcp: serving 1 tool on stdio") {
+	if e := stderr.String(); !strings.Contains(e, "emulating HealthLake at http://127.0.0.1:") || !strings.Contains(e, "arazzo mcp: serving 1 tool on stdio") ||
+		!strings.Contains(e, "arazzo mcp: start-export-poll-and-list succeeded in ") ||
+		!strings.Contains(e, "arazzo mcp: start-export-poll-and-list failed: invalid inputs: input DatastoreId is required") {
 		t.Errorf("stderr:\n%s", e)
 	}
 }
@@ -340,5 +345,8 @@ func TestMCPStdioConcurrencyAndCancellation(t *testing.T) {
 	// The server is still there for the next call.
 	if res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "fetch", Arguments: map[string]any{"id": 1}}); err != nil || res.IsError {
 		t.Errorf("after a cancellation: %v %s", err, resultText(res))
+	}
+	if e := stderr.String(); !strings.Contains(e, "arazzo mcp: poll cancelled by the client in ") || !strings.Contains(e, "arazzo mcp: fetch failed: workflow fetch, step get (attempt 1), status 404") {
+		t.Errorf("stderr:\n%s", e)
 	}
 }

@@ -74,6 +74,9 @@ type Config struct {
 	// ErrorText is the text of a failed call's error; default err.Error().
 	// The CLI adds the hints `arazzo run` adds (which flag raises a limit).
 	ErrorText func(error) string
+	// Log, if set, gets a line per finished call (the tool, how it ended,
+	// how long it took) for the operator: stdout is the protocol's.
+	Log func(string)
 }
 
 // New returns a server offering the documents' workflows as tools and the
@@ -107,7 +110,7 @@ func New(cfg Config) (*mcp.Server, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s: workflow %s: its output schema: %v", d.File, w.ID, err)
 			}
-			t := &tool{cfg: &cfg, doc: d, wf: w, check: check}
+			t := &tool{name: tools[w], cfg: &cfg, doc: d, wf: w, check: check}
 			s.AddTool(&mcp.Tool{
 				Name:         tools[w],
 				Title:        w.Doc.Summary,
@@ -206,6 +209,7 @@ func description(w *engine.Workflow, doc string, cfg Config) string {
 
 // tool is one workflow served as a tool.
 type tool struct {
+	name  string
 	cfg   *Config
 	doc   Document
 	wf    *engine.Workflow
@@ -216,9 +220,25 @@ type tool struct {
 // is a tool error the agent can read and act on; only a protocol failure
 // would be an error.
 func (t *tool) call(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	start := time.Now()
+	res := t.run(ctx, req)
+	if t.cfg.Log != nil {
+		how := "succeeded"
+		switch {
+		case ctx.Err() != nil:
+			how = "cancelled by the client"
+		case res.IsError:
+			how = "failed: " + strings.SplitN(res.Content[0].(*mcp.TextContent).Text, "\n", 2)[0]
+		}
+		t.cfg.Log(fmt.Sprintf("%s %s in %s", t.name, how, time.Since(start).Round(time.Millisecond)))
+	}
+	return res, nil
+}
+
+func (t *tool) run(ctx context.Context, req *mcp.CallToolRequest) *mcp.CallToolResult {
 	inputs, err := arguments(req.Params.Arguments)
 	if err != nil {
-		return toolError(err.Error()), nil
+		return toolError(err.Error())
 	}
 	var opts engine.Options
 	if t.doc.Options != nil {
@@ -232,21 +252,21 @@ func (t *tool) call(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToo
 	res, err := t.doc.Plan.Run(ctx, t.wf.ID, inputs, &opts)
 	switch {
 	case res == nil: // the arguments broke the inputs schema: nothing was sent
-		return toolError(t.cfg.ErrorText(err)), nil
+		return toolError(t.cfg.ErrorText(err))
 	case res.Status != engine.Succeeded:
 		if res.Error != nil {
 			err = res.Error
 		}
-		return toolError(t.cfg.ErrorText(err)), nil
+		return toolError(t.cfg.ErrorText(err))
 	}
 	out, err := json.MarshalIndent(res.Outputs, "", "  ")
 	if err != nil {
-		return toolError(fmt.Sprintf("workflow %s succeeded, but its outputs are not JSON: %v", t.wf.ID, err)), nil
+		return toolError(fmt.Sprintf("workflow %s succeeded, but its outputs are not JSON: %v", t.wf.ID, err))
 	}
 	if err := t.check.Validate(any(res.Outputs)); err != nil {
 		// The API answered otherwise than its description says: the agent
 		// gets the outputs as text, and why they are not a result.
-		return toolError(fmt.Sprintf("workflow %s succeeded, but its outputs do not have the types the description declares (%s)\noutputs: %s", t.wf.ID, mismatch(err), out)), nil
+		return toolError(fmt.Sprintf("workflow %s succeeded, but its outputs do not have the types the description declares (%s)\noutputs: %s", t.wf.ID, mismatch(err), out))
 	}
 	runs := 0
 	for _, s := range res.Steps {
@@ -258,7 +278,7 @@ func (t *tool) call(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToo
 	return &mcp.CallToolResult{
 		Content:           []mcp.Content{&mcp.TextContent{Text: summary + "\noutputs: " + string(out)}},
 		StructuredContent: res.Outputs,
-	}, nil
+	}
 }
 
 func count(n int, what string) string {
