@@ -491,3 +491,15 @@ func TestToolNameCollision(t *testing.T) {
 		t.Errorf("%v %v", names, err)
 	}
 }
+
+// A recursive input type is inlined down to where it recurs, and $ref's
+// sibling keywords are kept.
+func TestInlineRecursiveRef(t *testing.T) {
+	var root map[string]any
+	if err := json.Unmarshal([]byte(`{"components":{"inputs":{"node":{"type":"object","properties":{
+		"name":{"type":"string"},"children":{"type":"array","items":{"$ref":"#/components/inputs/node"}}}}}}}`), &root); err != nil {
+		t.Fatal(err)
+	}
+	got := inline(root, map[string]any{"$ref": "#/components/inputs/node", "description": "a tree"}, nil)
+	checkJSON(t, "inlined", got, `{"description":"a tree","properties":{"children":{"items":{"description":"recursive: the schema at #/components/inputs/node"},"type":"array"},"name":{"type":"string"}},"type":"object"}`)
+}
