@@ -41,7 +41,7 @@ type shopAPI struct {
 	pair     chan struct{}
 }
 
-func newShopAPI(t *testing.T) *shopAPI {
+func newShopAPI(t testing.TB) *shopAPI {
 	api := &shopAPI{pair: make(chan struct{})}
 	api.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -87,7 +87,7 @@ func newShopAPI(t *testing.T) *shopAPI {
 }
 
 // load compiles the test documents, served with the given options.
-func load(t *testing.T, opts *engine.Options, files ...string) []Document {
+func load(t testing.TB, opts *engine.Options, files ...string) []Document {
 	t.Helper()
 	var docs []Document
 	for _, f := range files {
@@ -502,4 +502,45 @@ func TestInlineRecursiveRef(t *testing.T) {
 	}
 	got := inline(root, map[string]any{"$ref": "#/components/inputs/node", "description": "a tree"}, nil)
 	checkJSON(t, "inlined", got, `{"description":"a tree","properties":{"children":{"items":{"description":"recursive: the schema at #/components/inputs/node"},"type":"array"},"name":{"type":"string"}},"type":"object"}`)
+}
+
+// BenchmarkCall is one tool call over the in-memory transport, a workflow
+// of one request to a loopback API; BenchmarkRun is the same run without
+// MCP, so the difference is what the protocol costs.
+func BenchmarkCall(b *testing.B) {
+	api := newShopAPI(b)
+	s, err := New(testConfig(load(b, shopOptions(api), "shop.arazzo.yaml")))
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, ct := mcp.NewInMemoryTransports()
+	ss, err := s.Connect(b.Context(), st, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ss.Close()
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "bench", Version: "1"}, nil).Connect(b.Context(), ct, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cs.Close()
+	p := &mcp.CallToolParams{Name: "fetch", Arguments: map[string]any{"id": 3, "apiKey": apiKey}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if res, err := cs.CallTool(b.Context(), p); err != nil || res.IsError {
+			b.Fatal(err, text(res))
+		}
+	}
+}
+
+func BenchmarkRun(b *testing.B) {
+	api := newShopAPI(b)
+	doc := load(b, shopOptions(api), "shop.arazzo.yaml")[0]
+	in := map[string]any{"id": json.Number("3"), "apiKey": apiKey}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := doc.Plan.Run(b.Context(), "fetch", in, doc.Options); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
