@@ -53,7 +53,8 @@ func (p *Plan) Run(ctx context.Context, workflowID string, inputs map[string]any
 	for _, sr := range r.stepResults {
 		sr.Error = r.redact.String(sr.Error)
 	}
-	res := &Result{WorkflowID: w.ID, Status: out.status, Outputs: r.redact.Outputs(out.outputs), Steps: r.stepResults, Error: out.err}
+	outputs, _ := r.redact.Value(out.outputs).(map[string]any)
+	res := &Result{WorkflowID: w.ID, Status: out.status, Outputs: outputs, Steps: r.stepResults, Error: out.err}
 	if res.Outputs == nil {
 		res.Outputs = map[string]any{}
 	}

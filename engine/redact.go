@@ -121,7 +121,6 @@ func (x *redactor) Event(e Event) Event {
 		return e
 	}
 	e.Err, e.Message = x.String(e.Err), x.String(e.Message)
-	e.Outputs = x.Outputs(e.Outputs)
 	if e.Request != nil {
 		q := *e.Request
 		q.URL, q.Body = x.String(q.URL), x.Bytes(q.Body)
@@ -132,35 +131,34 @@ func (x *redactor) Event(e Event) Event {
 		p.Body = x.Bytes(p.Body)
 		e.Response = &p
 	}
+	if e.Outputs != nil {
+		e.Outputs, _ = x.Value(e.Outputs).(map[string]any)
+	}
 	return e
 }
 
-// Outputs copies outputs with secrets masked in every string they hold:
-// an output may echo a secret input (a response that repeats the key it
-// was sent). The run keeps the unmasked values for later expressions.
-func (x *redactor) Outputs(m map[string]any) map[string]any {
-	if x == nil || m == nil {
-		return m
+// Value masks the strings inside an output value (an API that echoes a
+// credential into a body the workflow outputs). It copies what it
+// changes: later expressions read the original.
+func (x *redactor) Value(v any) any {
+	if x == nil {
+		return v
 	}
-	return x.value(m).(map[string]any)
-}
-
-func (x *redactor) value(v any) any {
-	switch v := v.(type) {
+	switch t := v.(type) {
 	case string:
-		return x.String(v)
+		return x.String(t)
 	case map[string]any:
-		out := make(map[string]any, len(v))
-		for k, e := range v {
-			out[k] = x.value(e)
+		m := make(map[string]any, len(t))
+		for k, e := range t {
+			m[k] = x.Value(e)
 		}
-		return out
+		return m
 	case []any:
-		out := make([]any, len(v))
-		for i, e := range v {
-			out[i] = x.value(e)
+		a := make([]any, len(t))
+		for i, e := range t {
+			a[i] = x.Value(e)
 		}
-		return out
+		return a
 	}
 	return v
 }
