@@ -89,7 +89,7 @@ func (p *Plan) prepare(workflowID string, inputs map[string]any) (*Workflow, map
 	if w.Inputs != nil {
 		inputs = w.Inputs.ApplyDefaults(inputs)
 		if err := w.Inputs.Validate(inputs); err != nil {
-			return nil, nil, err
+			return nil, nil, newRedactor(secretValues(w, inputs, nil)).inputError(err)
 		}
 	}
 	return w, inputs, nil

@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/arazzo-go/arazzo/engine/schema"
 )
 
 // Mask replaces secret values in every output.
@@ -184,6 +187,20 @@ func (x *redactor) Value(v any) any {
 		return a
 	}
 	return v
+}
+
+// inputError masks the values a schema error quotes (a secret input that
+// breaks its pattern or enum is quoted in the message).
+func (x *redactor) inputError(err error) error {
+	var ie *schema.InputError
+	if x == nil || !errors.As(err, &ie) {
+		return err
+	}
+	masked := &schema.InputError{Problems: make([]string, len(ie.Problems))}
+	for i, p := range ie.Problems {
+		masked.Problems[i] = x.String(p)
+	}
+	return masked
 }
 
 // Error masks a run error's texts in place.

@@ -206,6 +206,21 @@ func TestInputsValidatedBeforeAnyRequest(t *testing.T) {
 	if len(ts.requests()) != 0 {
 		t.Fatal("nothing may be sent when inputs are invalid")
 	}
+	// A secret input that breaks its schema is not quoted back.
+	secretPlan := compileDoc(t, `
+  - workflowId: flow
+    inputs:
+      type: object
+      properties:
+        apiKey: {type: string, pattern: '^sk-'}
+    steps:
+      - stepId: s
+        operationId: getStatus
+`, "")
+	_, err = secretPlan.Run(context.Background(), "flow", map[string]any{"apiKey": "CANARY-PATTERN-9a7"}, testOptions(ts, nil))
+	if !errors.As(err, &ie) || strings.Contains(err.Error(), "CANARY-PATTERN-9a7") || !strings.Contains(err.Error(), "****") {
+		t.Fatalf("the error shows the secret: %v", err)
+	}
 	if _, err := plan.Run(context.Background(), "nope", nil, testOptions(ts, nil)); !errors.Is(err, ErrUnknownWorkflow) || !strings.Contains(err.Error(), "flow") {
 		t.Fatalf("an unknown workflow lists the valid ones: %v", err)
 	}
@@ -252,5 +267,73 @@ func TestConcurrentRunsShareOnePlan(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// An output that echoes a secret input is masked in the Result and in
+// every event that carries outputs, while later steps still read the real
+// value.
+func TestSecretOutputsMasked(t *testing.T) {
+	const key = "CANARY-OUT-5e1c7a"
+	ts := newTestServer(t, map[string]func(http.ResponseWriter, *http.Request, int){
+		"GET /v1/items/1": func(w http.ResponseWriter, r *http.Request, _ int) {
+			writeJSON(w, 200, map[string]any{"id": 1, "echo": r.Header.Get("X-Key"), "nested": []any{"k=" + r.Header.Get("X-Key")}})
+		},
+		"GET /v1/items/2": func(w http.ResponseWriter, r *http.Request, _ int) {
+			if r.Header.Get("X-Key") != key {
+				writeJSON(w, 401, map[string]any{"message": "the step got a masked value"})
+				return
+			}
+			writeJSON(w, 200, map[string]any{"id": 2})
+		},
+	})
+	plan := compileDoc(t, `
+  - workflowId: echo
+    inputs:
+      type: object
+      properties:
+        apiKey: {type: string}
+    steps:
+      - stepId: first
+        operationId: getItem
+        parameters:
+          - {name: id, in: path, value: 1}
+          - {name: X-Key, in: header, value: $inputs.apiKey}
+        outputs:
+          echo: $response.body#/echo
+          body: $response.body
+      - stepId: second
+        operationId: getItem
+        parameters:
+          - {name: id, in: path, value: 2}
+          - {name: X-Key, in: header, value: $steps.first.outputs.echo}
+    outputs:
+      direct: $inputs.apiKey
+      echo: $steps.first.outputs.echo
+      body: $steps.first.outputs.body
+`, "")
+	o := testOptions(ts, nil)
+	var events []string
+	o.Observers = []Observer{ObserverFunc(func(e Event) {
+		if e.Outputs != nil {
+			b, _ := json.Marshal(e.Outputs)
+			events = append(events, string(e.Kind)+" "+string(b))
+		}
+	})}
+	res, err := plan.Run(context.Background(), "echo", map[string]any{"apiKey": key}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := json.Marshal(res.Outputs)
+	if strings.Contains(string(out), key) || !strings.Contains(string(out), `"k=****"`) || res.Outputs["direct"] != Mask {
+		t.Errorf("result outputs %s", out)
+	}
+	if len(events) == 0 {
+		t.Fatal("no event carried outputs")
+	}
+	for _, e := range events {
+		if strings.Contains(e, key) {
+			t.Errorf("event shows the secret: %s", e)
+		}
 	}
 }

@@ -14,11 +14,7 @@ import (
 func secretValues(w *Workflow, inputs map[string]any, extra []string) []string {
 	var vals []string
 	for name, v := range inputs {
-		secret, known := w.secretInputs[name]
-		if !known {
-			secret = secretName(name)
-		}
-		if secret {
+		if w.SecretInput(name) {
 			vals = append(vals, fmt.Sprint(v))
 		}
 	}
@@ -38,6 +34,17 @@ func classifySecrets(w *Workflow) map[string]bool {
 		out[name] = secretName(name) || pm["format"] == "password" || pm["writeOnly"] == true
 	}
 	return out
+}
+
+// SecretInput reports whether the workflow's input name is secret, so is
+// masked in every output: by its schema (format: password, writeOnly) or
+// by its name. Tools that show inputs (describe, an MCP tool's schema) use
+// it to mark them.
+func (w *Workflow) SecretInput(name string) bool {
+	if secret, known := w.secretInputs[name]; known {
+		return secret
+	}
+	return secretName(name)
 }
 
 // SecretName reports whether an input or parameter name says its value is

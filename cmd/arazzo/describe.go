@@ -80,7 +80,7 @@ func describeWorkflow(w *engine.Workflow) workflowInfo {
 			in.Type, _ = p["type"].(string)
 			in.Description, _ = p["description"].(string)
 			in.Description = strings.TrimSpace(in.Description)
-			in.Secret = engine.SecretName(n) || p["format"] == "password" || p["writeOnly"] == true
+			in.Secret = w.SecretInput(n)
 			info.Inputs = append(info.Inputs, in)
 		}
 	}

@@ -50,8 +50,11 @@ type runFlags struct {
 	auth         authFlags
 }
 
-func newRunCmd(h host) *cobra.Command {
-	var fl runFlags
+func newRunCmd(h host) *cobra.Command { return runCmdWith(h, &runFlags{}) }
+
+// runCmdWith binds run's flags to fl: `arazzo mcp` takes from it the flags
+// that configure execution, so the two accept the same ones.
+func runCmdWith(h host, fl *runFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run FILE...",
 		Short: "Run a workflow of an Arazzo document (or every workflow with --all)",
@@ -71,7 +74,7 @@ inputs or the command line are invalid (nothing was sent); 130 interrupted.`,
   arazzo run flow.yaml --dry-run --input petId=42`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runWorkflows(cmd, h, args, &fl)
+			return runWorkflows(cmd, h, args, fl)
 		},
 	}
 	f := cmd.Flags()
@@ -122,23 +125,10 @@ type job struct {
 // the inputs stops it before anything is sent.
 func runWorkflows(cmd *cobra.Command, h host, files []string, fl *runFlags) error {
 	ctx, stdout, stderr := cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr()
-	// Output files and --inputs are read and written where the command
-	// runs; documents keep their names as given, for messages.
-	for _, p := range []*string{&fl.inputsFile, &fl.trace, &fl.events, &fl.junit, &fl.sourceRoot, &fl.auth.file} {
-		*p = h.path(*p)
-	}
-	base, fileInputs, err := parseRunFlags(fl, files, cmd.InOrStdin())
-	if err != nil {
-		return withCode(exitUsage, err)
-	}
-	jobs, err := loadJobs(ctx, h, fl, files, base, fileInputs, stderr)
-	if err != nil {
-		return err
-	}
-	optsFor, stop, err := planOptions(ctx, h, fl, jobs, base, stderr)
+	jobs, optsFor, stop, err := prepareJobs(cmd, h, files, fl)
 	defer stop()
 	if err != nil {
-		return withCode(exitUsage, err)
+		return err
 	}
 	if fl.dryRun {
 		return dryRun(cmd, jobs, optsFor, fl)
@@ -158,6 +148,30 @@ func runWorkflows(cmd *cobra.Command, h host, files []string, fl *runFlags) erro
 		return err
 	}
 	return writeReports(ctx, fl, records, sinks.junit, stdout)
+}
+
+// prepareJobs is what run and mcp share: check the flags, load every
+// document, pick its workflows and their inputs, set up the options of
+// each. Call stop even on error.
+func prepareJobs(cmd *cobra.Command, h host, files []string, fl *runFlags) (jobs []job, optsFor map[*engine.Plan]*engine.Options, stop func(), err error) {
+	ctx, stderr := cmd.Context(), cmd.ErrOrStderr()
+	stop = func() {}
+	// Output files and --inputs are read and written where the command
+	// runs; documents keep their names as given, for messages.
+	for _, p := range []*string{&fl.inputsFile, &fl.trace, &fl.events, &fl.junit, &fl.sourceRoot, &fl.auth.file} {
+		*p = h.path(*p)
+	}
+	base, fileInputs, err := parseRunFlags(fl, files, cmd.InOrStdin())
+	if err != nil {
+		return nil, nil, stop, withCode(exitUsage, err)
+	}
+	if jobs, err = loadJobs(ctx, h, fl, files, base, fileInputs, stderr); err != nil {
+		return nil, nil, stop, err
+	}
+	if optsFor, stop, err = planOptions(ctx, h, fl, jobs, base, stderr); err != nil {
+		return nil, nil, stop, withCode(exitUsage, err)
+	}
+	return jobs, optsFor, stop, nil
 }
 
 // parseRunFlags checks the flags that do not depend on a document and
