@@ -43,6 +43,10 @@ type pstep struct {
 	started  time.Time
 	took     time.Duration
 	note     string
+	// violations counts the step's contract violations; lastViolation is
+	// the latest, shown under it.
+	violations    int
+	lastViolation string
 }
 
 var spinner = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
@@ -93,6 +97,10 @@ func (p *progress) OnEvent(e engine.Event) {
 		s := p.step(e.WorkflowID, e.StepID)
 		s.retries++
 		s.note = e.Message
+	case engine.CheckViolated:
+		s := p.step(e.WorkflowID, e.StepID)
+		s.violations++
+		s.lastViolation = e.Violation.Severity.String() + ": " + e.Message
 	case engine.Waiting:
 		p.waitTo = e.Time.Add(e.Wait)
 		// The step about to be re-entered looks alive while it waits.
@@ -151,6 +159,14 @@ func (p *progress) frame(now time.Time, final bool) string {
 		if s.note != "" && (s.state == "failed" || s.state == "running") {
 			// Notes (a retry, an error) show under the step.
 			fmt.Fprintf(&b, "      %s\n", faint(truncate(s.note, 100)))
+		}
+		if s.violations > 0 {
+			// The latest contract violation, and how many there were.
+			more := ""
+			if s.violations > 1 {
+				more = fmt.Sprintf(" (%d violations)", s.violations)
+			}
+			fmt.Fprintf(&b, "      %s\n", style(truncate(s.lastViolation, 100)+more, "3"))
 		}
 	}
 	return b.String()

@@ -41,6 +41,7 @@ type runFlags struct {
 	junit        string
 	dryRun       bool
 	aws          awsFlags
+	checks       checkFlags
 }
 
 func newRunCmd(h host) *cobra.Command {
@@ -91,6 +92,7 @@ inputs or the command line are invalid (nothing was sent); 130 interrupted.`,
 	f.StringVar(&fl.aws.profile, "profile", "", "AWS shared-config profile for credentials (default: AWS_PROFILE or default)")
 	f.IntVar(&fl.aws.maxAttempts, "aws-max-attempts", 3, "attempts for throttled or transient AWS errors, with the SDK's standard backoff (1: no retries)")
 	f.StringVar(&fl.aws.emulate, "emulate", "", "send AWS calls to a built-in emulator instead (healthlake); no AWS account needed")
+	fl.checks.register(f)
 	return cmd
 }
 
@@ -114,7 +116,7 @@ func runWorkflows(cmd *cobra.Command, h host, files []string, fl *runFlags) erro
 	ctx, stdout, stderr := cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr()
 	// Output files and --inputs are read and written where the command
 	// runs; documents keep their names as given, for messages.
-	for _, p := range []*string{&fl.inputsFile, &fl.trace, &fl.events, &fl.junit, &fl.sourceRoot} {
+	for _, p := range []*string{&fl.inputsFile, &fl.trace, &fl.events, &fl.junit, &fl.sourceRoot, &fl.checks.sarif} {
 		*p = h.path(*p)
 	}
 	base, fileInputs, err := parseRunFlags(fl, files, cmd.InOrStdin())
@@ -142,6 +144,9 @@ func runWorkflows(cmd *cobra.Command, h host, files []string, fl *runFlags) erro
 		err = serr
 	}
 	if err != nil {
+		return err
+	}
+	if err := fl.checks.writeSARIF(jobs, records); err != nil {
 		return err
 	}
 	return writeReports(ctx, fl, records, stdout)
@@ -198,6 +203,11 @@ func parseRunFlags(fl *runFlags, files []string, stdin io.Reader) (engine.Option
 		}
 		base.ServerVariables[src][name] = val
 	}
+	checks, err := fl.checks.parse()
+	if err != nil {
+		return base, nil, err
+	}
+	base.Checks = checks
 	fileInputs, err := readInputsFile(stdin, fl.inputsFile)
 	return base, fileInputs, err
 }
