@@ -5,7 +5,10 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/getkin/kin-openapi/openapi3"
+
 	"github.com/arazzo-go/arazzo/engine"
+	"github.com/arazzo-go/arazzo/engine/protocol"
 	"github.com/arazzo-go/arazzo/expr/jsonpointer"
 )
 
@@ -44,6 +47,16 @@ func (l *linter) requestBody(s *engine.Step) {
 		return
 	}
 	media := rb.Value.Content.Get(ct)
+	if media == nil && s.Source != nil && s.Source.Protocol != nil && s.Source.Protocol != protocol.HTTP && isJSONMedia(ct) {
+		// A wire protocol that is not plain HTTP (AWS JSON) sets the content
+		// type itself: a JSON body stands for the JSON type it declares.
+		for _, t := range sortedKeys(contentMap(rb.Value.Content)) {
+			if isJSONMedia(t) {
+				media = rb.Value.Content[t]
+				break
+			}
+		}
+	}
 	if media == nil {
 		var types []string
 		for t := range rb.Value.Content {
@@ -153,9 +166,20 @@ func keepBodyProblem(p schemaProblem, unknown map[string]abstractValue, replaced
 	return true
 }
 
+// isJSONMedia is a JSON media type: application/json, */*+json, and
+// vendor JSON types such as application/x-amz-json-1.0.
 func isJSONMedia(ct string) bool {
 	ct = strings.ToLower(strings.TrimSpace(strings.SplitN(ct, ";", 2)[0]))
-	return ct == "application/json" || strings.HasSuffix(ct, "+json")
+	_, sub, _ := strings.Cut(ct, "/")
+	return sub == "json" || strings.HasSuffix(sub, "+json") || (strings.HasPrefix(sub, "x-") && strings.Contains(sub, "-json") && !strings.Contains(sub, "ndjson"))
+}
+
+func contentMap(c openapi3.Content) map[string]any {
+	m := make(map[string]any, len(c))
+	for k := range c {
+		m[k] = nil
+	}
+	return m
 }
 
 func sortedKeys(m map[string]any) []string {

@@ -50,11 +50,15 @@ func leaves(a *engine.Action, from, to int) bool {
 
 func (l *linter) loops(w *engine.Workflow) {
 	for _, s := range w.Steps {
+		polls := false
 		for i, a := range s.OnSuccess {
 			if a.Type != engine.Goto || a.Step == nil || a.Step.Index > s.Index {
 				continue
 			}
-			l.enumFallthrough(s, a)
+			if !polls {
+				l.enumFallthrough(s, a) // once per polling step, at its first way back
+				polls = true
+			}
 			if len(a.Criteria) > 0 {
 				continue
 			}

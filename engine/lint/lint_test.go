@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/arazzo-go/arazzo/engine"
 	"github.com/arazzo-go/arazzo/engine/diag"
+	"github.com/arazzo-go/arazzo/engine/protocol/awsjson"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -109,5 +111,24 @@ func TestDidYouMean(t *testing.T) {
 		if got := didYouMean(c.name, []string{"petId", "priority", "id", "offset"}); got != c.want {
 			t.Errorf("didYouMean(%q) = %q, want %q", c.name, got, c.want)
 		}
+	}
+}
+
+// The seed polls a HealthLake export job: lint sees that a FAILED or
+// CANCELLED job leaves the loop for the next step, and that AWS JSON's own
+// content type stands for the JSON its description declares.
+func TestSeed(t *testing.T) {
+	got := File(context.Background(), "../../workflows/amazon-healthlake-export.arazzo.yaml", nil, nil, engine.WithProtocols(awsjson.Detect))
+	var fall []string
+	for _, d := range got {
+		switch d.Rule {
+		case "request-body-schema", "parameter-undeclared", "parameter-missing", "response-field-unknown":
+			t.Errorf("false positive: %s", d)
+		case "loop-enum-fallthrough":
+			fall = append(fall, d.Message)
+		}
+	}
+	if len(fall) != 1 || !strings.Contains(fall[0], "FAILED") || strings.Contains(fall[0], "on SUBMITTED") {
+		t.Errorf("loop-enum-fallthrough: %q", fall)
 	}
 }
