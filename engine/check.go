@@ -259,7 +259,7 @@ func (c *checker) request(ctx context.Context, br *builtRequest) {
 		c.add(CheckRequest, "", "", fmt.Sprintf("request Content-Type %q is not one operation %s accepts (%s)", ct, c.s.Operation, strings.Join(sortedKeys(rb.Value.Content), ", ")))
 		return
 	}
-	c.jsonBody(CheckRequest, media, br.Body, openapi3.VisitAsRequest())
+	c.jsonBody(CheckRequest, media, br.Body, nil, openapi3.VisitAsRequest())
 }
 
 // media finds the declared media type of a Content-Type. A source whose
@@ -285,12 +285,17 @@ func (c *checker) media(content openapi3.Content, ct string) *openapi3.MediaType
 // description's dialect, with kin-openapi's schema validator (what
 // openapi3filter calls after decoding; a JSON body is decoded here so any
 // JSON media type works, vendor ones included).
-func (c *checker) jsonBody(check Check, media *openapi3.MediaType, body []byte, as openapi3.SchemaValidationOption) {
+//
+// decoded is the body as the step already decoded it (json.Number kept,
+// which both dialects' validators read), or nil to decode it here.
+func (c *checker) jsonBody(check Check, media *openapi3.MediaType, body []byte, decoded *any, as openapi3.SchemaValidationOption) {
 	if media.Schema == nil || media.Schema.Value == nil {
 		return
 	}
 	var v any
-	if err := json.Unmarshal(body, &v); err != nil {
+	if decoded != nil {
+		v = *decoded
+	} else if err := json.Unmarshal(body, &v); err != nil {
 		c.add(check, "", "", "the body is not valid JSON: "+err.Error())
 		return
 	}
@@ -306,7 +311,8 @@ func (c *checker) jsonBody(check Check, media *openapi3.MediaType, body []byte, 
 }
 
 // response checks a response to the request br.
-func (c *checker) response(ctx context.Context, br *builtRequest, status int, header http.Header, body []byte) {
+func (c *checker) response(ctx context.Context, br *builtRequest, ex *exchange) {
+	status, header, body := ex.status, ex.respHeader, ex.respBody
 	responses := c.s.Operation.Op.Responses
 	if responses == nil || responses.Len() == 0 {
 		return
@@ -355,7 +361,11 @@ func (c *checker) response(ctx context.Context, br *builtRequest, status int, he
 		}
 	}
 	if jsonBody && !(len(body) == 0 && status == http.StatusNoContent) {
-		c.jsonBody(CheckSchema, media, body, openapi3.VisitAsResponse())
+		var decoded *any
+		if _, text := ex.parsed.(string); ex.hasParsed && !text {
+			decoded = &ex.parsed // parsed once for expressions, not again here
+		}
+		c.jsonBody(CheckSchema, media, body, decoded, openapi3.VisitAsResponse())
 	}
 }
 

@@ -89,7 +89,7 @@ func (operationCall) perform(ctx context.Context, f *frame, s *Step, attempt int
 	out.retryAfter, out.hasRetryAfter = retryAfter(resp.Header, r.opts.Now())
 	if chk != nil {
 		sent := len(chk.out)
-		chk.response(ctx, br, resp.StatusCode, resp.Header, data)
+		chk.response(ctx, br, ex)
 		out.err = r.reportChecks(f, s, attempt, chk, sent)
 		out.violations = chk.out
 	}
