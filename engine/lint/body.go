@@ -119,8 +119,8 @@ func (l *linter) requestBody(s *engine.Step) {
 		}
 		msg := fmt.Sprintf("payload %s: %s", where, p.reason)
 		if av, ok := unknown[p.pointer]; ok {
-			if av.input != "" {
-				msg = fmt.Sprintf("payload %s: input %q is declared %s, but the schema wants %s", where, av.input, av.typ, p.reason)
+			if av.source != "" {
+				msg = fmt.Sprintf("payload %s: %s is of type %s, but the schema wants %s", where, av.source, av.typ, p.reason)
 			} else {
 				msg = fmt.Sprintf("payload %s: %s is a %s: %s", where, av.expr, av.typ, p.reason)
 			}

@@ -190,11 +190,11 @@ func (l *linter) paramValue(w *engine.Workflow, op *source.Operation, d *openapi
 			}
 		}
 		if len(bad) > 0 {
-			l.report("parameter-type", p.valueAt, fmt.Sprintf("%s does not accept %s, which input %q may be", what, strings.Join(bad, ", "), av.input))
+			l.report("parameter-type", p.valueAt, fmt.Sprintf("%s does not accept %s, which %s may be", what, strings.Join(bad, ", "), av.source))
 		}
-	case av.kind == typedValue && av.input != "":
+	case av.kind == typedValue && av.source != "":
 		if !wireCompatible(sch, av.typ) {
-			l.report("parameter-type", p.valueAt, fmt.Sprintf("%s is %s, but input %q is declared %s", what, typeList(sch), av.input, av.typ))
+			l.report("parameter-type", p.valueAt, fmt.Sprintf("%s is %s, but %s is of type %s", what, typeList(sch), av.source, av.typ))
 		}
 	}
 }
@@ -243,14 +243,14 @@ func (l *linter) calleeParams(w *engine.Workflow, s *engine.Step) {
 				}
 			}
 			if len(bad) > 0 {
-				l.report("parameter-type", p.valueAt, fmt.Sprintf("input %q of workflow %q does not accept %s, which input %q may be", p.name, callee.ID, strings.Join(bad, ", "), av.input))
+				l.report("parameter-type", p.valueAt, fmt.Sprintf("input %q of workflow %q does not accept %s, which %s may be", p.name, callee.ID, strings.Join(bad, ", "), av.source))
 			}
 		case av.kind == typedValue:
 			want, _ := prop["type"].(string)
 			if want != "" && !jsonCompatible([]string{want}, av.typ) {
 				from := "the value " + av.expr
-				if av.input != "" {
-					from = fmt.Sprintf("input %q", av.input)
+				if av.source != "" {
+					from = av.source
 				}
 				l.report("parameter-type", p.valueAt, fmt.Sprintf("input %q of workflow %q is of type %s, but %s is %s", p.name, callee.ID, want, from, av.typ))
 			}

@@ -25,12 +25,14 @@ const (
 )
 
 type abstractValue struct {
-	kind  valueKind
-	lit   any
-	typ   string
-	enum  []any
-	input string // the input's name, for messages
-	expr  string // the expression as written
+	kind valueKind
+	lit  any
+	typ  string
+	enum []any
+	// source names where a typed value comes from, for messages: input
+	// "size", or $steps.list.outputs.id; "" for text around expressions.
+	source string
+	expr   string // the expression as written
 }
 
 // abstract says what raw (a parameter value or payload leaf as written)
@@ -55,21 +57,75 @@ func abstract(w *engine.Workflow, raw any) abstractValue {
 		return abstractValue{kind: typedValue, typ: "string", expr: s}
 	}
 	e := es[0]
-	if e.Source != expr.SrcInputs || e.HasPointer || len(e.Nav) > 0 || w == nil || w.Inputs == nil {
+	if e.HasPointer || len(e.Nav) > 0 || w == nil {
 		return abstractValue{expr: trimmed}
 	}
-	props, _ := w.Inputs.Properties()
-	p, _ := props[e.Name].(map[string]any)
-	if p == nil {
+	av := abstractValue{kind: typedValue, expr: trimmed, source: e.Text}
+	switch e.Source {
+	case expr.SrcInputs:
+		if w.Inputs == nil {
+			return abstractValue{expr: trimmed}
+		}
+		props, _ := w.Inputs.Properties()
+		p, _ := props[e.Name].(map[string]any)
+		if p == nil {
+			return abstractValue{expr: trimmed}
+		}
+		av.source = fmt.Sprintf("input %q", e.Name)
+		av.typ, _ = p["type"].(string)
+		av.enum, _ = p["enum"].([]any)
+		if c, ok := p["const"]; ok {
+			av.enum = []any{c}
+		}
+	case expr.SrcStatusCode:
+		av.typ = "integer"
+	case expr.SrcURL, expr.SrcMethod:
+		av.typ = "string"
+	case expr.SrcRequest, expr.SrcResponse:
+		if e.Part == "body" {
+			return abstractValue{expr: trimmed}
+		}
+		av.typ = "string" // a header, query or path value is text
+	case expr.SrcSteps:
+		typ, enum := stepOutputType(w, e.ID, e.Name)
+		if typ == "" && len(enum) == 0 {
+			return abstractValue{expr: trimmed}
+		}
+		av.typ, av.enum = typ, enum
+	default:
 		return abstractValue{expr: trimmed}
-	}
-	av := abstractValue{kind: typedValue, input: e.Name, expr: trimmed}
-	av.typ, _ = p["type"].(string)
-	av.enum, _ = p["enum"].([]any)
-	if c, ok := p["const"]; ok {
-		av.enum = []any{c}
 	}
 	return av
+}
+
+// stepOutputType is the JSON type (and enum) of a step's output when the
+// output reads a field of the step's response body whose schema says: the
+// same type in every successful response that has the field.
+func stepOutputType(w *engine.Workflow, stepID, output string) (string, []any) {
+	s := w.Step(stepID)
+	if s == nil || s.Operation == nil || s.Doc.Outputs == nil {
+		return "", nil
+	}
+	t, errs := expr.ParseTemplate(strings.TrimSpace(s.Doc.Outputs.Values[output]))
+	es := t.Expressions()
+	if len(errs) > 0 || len(es) != 1 || es[0].Source != expr.SrcResponse || es[0].Part != "body" || len(es[0].Nav) > 0 ||
+		!strings.HasPrefix(strings.TrimSpace(s.Doc.Outputs.Values[output]), "$") {
+		return "", nil
+	}
+	typ := ""
+	var enum []any
+	for _, sch := range successSchemas(s.Operation.Op) {
+		leaf := schemaAt(sch, es[0].Pointer, 0)
+		if leaf == nil {
+			continue
+		}
+		types := schemaTypes(leaf)
+		if len(types) != 1 || (typ != "" && typ != types[0]) {
+			return "", nil
+		}
+		typ, enum = types[0], leaf.Enum
+	}
+	return typ, enum
 }
 
 // sentinel is a value of JSON type typ, standing for any value of it.
