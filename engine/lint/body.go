@@ -5,8 +5,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/getkin/kin-openapi/openapi3"
-
 	"github.com/arazzo-go/arazzo/engine"
 	"github.com/arazzo-go/arazzo/engine/protocol"
 	"github.com/arazzo-go/arazzo/expr/jsonpointer"
@@ -50,7 +48,7 @@ func (l *linter) requestBody(s *engine.Step) {
 	if media == nil && s.Source != nil && s.Source.Protocol != nil && s.Source.Protocol != protocol.HTTP && isJSONMedia(ct) {
 		// A wire protocol that is not plain HTTP (AWS JSON) sets the content
 		// type itself: a JSON body stands for the JSON type it declares.
-		for _, t := range sortedKeys(contentMap(rb.Value.Content)) {
+		for _, t := range sortedKeys(rb.Value.Content) {
 			if isJSONMedia(t) {
 				media = rb.Value.Content[t]
 				break
@@ -174,15 +172,7 @@ func isJSONMedia(ct string) bool {
 	return sub == "json" || strings.HasSuffix(sub, "+json") || (strings.HasPrefix(sub, "x-") && strings.Contains(sub, "-json") && !strings.Contains(sub, "ndjson"))
 }
 
-func contentMap(c openapi3.Content) map[string]any {
-	m := make(map[string]any, len(c))
-	for k := range c {
-		m[k] = nil
-	}
-	return m
-}
-
-func sortedKeys(m map[string]any) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

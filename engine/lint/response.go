@@ -209,7 +209,7 @@ func canHold(sch *openapi3.Schema, tokens []string, at string, depth int) (bool,
 		return true, ""
 	}
 	if len(sch.Properties) > 0 {
-		names := sortedKeys(propNames(sch))
+		names := sortedKeys(sch.Properties)
 		return false, fmt.Sprintf("the schema at %s lists %s, not %q%s", orRoot(at), list(names, 8), tok, suggest(tok, names))
 	}
 	if composite {
@@ -224,14 +224,6 @@ func canHold(sch *openapi3.Schema, tokens []string, at string, depth int) (bool,
 		}
 	}
 	return true, "" // a schema that does not say: anything may be there
-}
-
-func propNames(sch *openapi3.Schema) map[string]any {
-	m := map[string]any{}
-	for k := range sch.Properties {
-		m[k] = nil
-	}
-	return m
 }
 
 func orRoot(at string) string {
