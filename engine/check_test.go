@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -156,5 +157,29 @@ func TestParseChecks(t *testing.T) {
 		if _, err := ParseChecks(nil, bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+// A plan is shared by concurrent runs; the validators must not race (run
+// with -race), in either dialect.
+func TestChecksConcurrent(t *testing.T) {
+	for _, v := range []struct{ version, note string }{{"3.0.3", "{type: string}"}, {"3.1.0", `{type: [string, "null"]}`}} {
+		ts := newTestServer(t, map[string]func(http.ResponseWriter, *http.Request, int){
+			"GET /jobs/7": jsonHandler(200, `{"id":"x","status":"DONE","note":null}`),
+		})
+		plan := loadString(t, strings.Replace(strings.Replace(checkAPI, "%s", v.version, 1), "%s", v.note, 1), checkFlow)
+		warn, _ := ParseChecks(nil, "all=warn")
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				res, err := plan.Run(context.Background(), "get", map[string]any{"id": "7"}, &Options{Servers: map[string]string{"api": ts.URL}, Checks: warn})
+				if err != nil || len(res.Steps[0].Checks) == 0 {
+					t.Errorf("%s: %v %+v", v.version, err, res)
+				}
+			}()
+		}
+		wg.Wait()
 	}
 }
