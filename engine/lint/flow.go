@@ -36,6 +36,18 @@ func actionPos(s *engine.Step, a *engine.Action, failure bool) document.Pos {
 	return s.Doc.At("stepId")
 }
 
+// actionLabel names an action for a message; a nameless one (the schema
+// reports the missing name) by its type and target.
+func actionLabel(a *engine.Action) string {
+	if a.Name != "" {
+		return "action " + quote(a.Name)
+	}
+	if t := a.StepID; t != "" {
+		return fmt.Sprintf("its %s action to %q", a.Type, t)
+	}
+	return fmt.Sprintf("its %s action", a.Type)
+}
+
 // leaves says whether action a (of a step inside the loop body
 // from..to) takes the run out of the loop.
 func leaves(a *engine.Action, from, to int) bool {
@@ -77,7 +89,7 @@ func (l *linter) loops(w *engine.Workflow) {
 				if a.Step != s {
 					where = fmt.Sprintf("step %q", a.Step.ID)
 				}
-				l.report("loop-no-exit", actionPos(s, a, false), fmt.Sprintf("action %q of step %q always goes back to %s and nothing in the loop leaves it: it runs until a step fails or the step limit stops it (give the goto a criterion)", a.Name, s.ID, where))
+				l.report("loop-no-exit", actionPos(s, a, false), fmt.Sprintf("%s of step %q always goes back to %s and nothing in the loop leaves it: it runs until a step fails or the step limit stops it (give the goto a criterion)", actionLabel(a), s.ID, where))
 			}
 		}
 	}
@@ -297,7 +309,7 @@ func (l *linter) unreachable(w *engine.Workflow) {
 			if len(a.Criteria) == 0 && (a.Type == engine.End || a.Type == engine.Goto) {
 				next = false
 				if i+1 < len(w.Steps) {
-					why[i+1] = fmt.Sprintf("step %q before it always takes action %q (it has no criteria)", s.ID, a.Name)
+					why[i+1] = fmt.Sprintf("step %q before it always takes %s (it has no criteria)", s.ID, actionLabel(a))
 				}
 				break
 			}
