@@ -183,3 +183,42 @@ func TestChecksConcurrent(t *testing.T) {
 		wg.Wait()
 	}
 }
+
+// A body the validator cannot decode (XML) is not a violation.
+func TestChecksUndecodableBody(t *testing.T) {
+	ts := newTestServer(t, map[string]func(http.ResponseWriter, *http.Request, int){
+		"POST /notes": func(w http.ResponseWriter, _ *http.Request, _ int) {
+			w.Header().Set("Content-Type", "application/xml")
+			w.Write([]byte("<note><id>1</id></note>"))
+		},
+	})
+	plan := loadString(t, `openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /notes:
+    post:
+      operationId: addNote
+      requestBody:
+        content:
+          application/xml:
+            schema: {type: object, properties: {text: {type: string}}}
+      responses:
+        "200":
+          description: ok
+          content:
+            application/xml:
+              schema: {type: object, properties: {id: {type: integer}}}
+`, `  - workflowId: note
+    steps:
+      - stepId: add
+        operationId: addNote
+        requestBody:
+          contentType: application/xml
+          payload: "<note><text>hi</text></note>"
+`)
+	all, _ := ParseChecks(nil, "all=error")
+	res, err := plan.Run(context.Background(), "note", nil, &Options{Servers: map[string]string{"api": ts.URL}, Checks: all})
+	if err != nil || len(res.Steps[0].Checks) > 0 {
+		t.Fatalf("err = %v, checks = %+v", err, res.Steps[0].Checks)
+	}
+}
