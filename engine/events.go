@@ -21,8 +21,9 @@ const (
 	CriterionEvaluated EventKind = "criterion.evaluated"
 	ActionTaken        EventKind = "action.taken"
 	Waiting            EventKind = "wait"
-	Notice             EventKind = "notice"       // something worth a warning: an undefined parameter, a body that is not JSON
-	CallerRetry        EventKind = "caller.retry" // a Caller decorator retries a request (throttling, transient errors)
+	Notice             EventKind = "notice"         // something worth a warning: an undefined parameter, a body that is not JSON
+	CallerRetry        EventKind = "caller.retry"   // a Caller decorator retries a request (throttling, transient errors)
+	CheckViolated      EventKind = "check.violated" // a request or response broke the operation's description (Options.Checks)
 )
 
 func (k EventKind) String() string { return string(k) }
@@ -84,6 +85,8 @@ type Event struct {
 	Status  Status // on *.finished events
 	Outputs map[string]any
 	Message string
+
+	Violation *Violation // on CheckViolated
 }
 
 // RequestInfo describes a request as sent.

@@ -31,6 +31,8 @@ type stepOutcome struct {
 	hasRetryAfter bool
 	// interrupted: the step could not complete because ctx ended.
 	interrupted bool
+	// violations are the contract checks the exchange failed (check.go).
+	violations []Violation
 }
 
 // Run runs one workflow of the plan. It returns an error without a result
@@ -501,6 +503,11 @@ func (f *frame) record(s *Step, res *stepOutcome) {
 		f.run.stepResults = append(f.run.stepResults, sr)
 	}
 	sr.Runs++
+	for _, v := range res.violations {
+		if len(sr.Checks) < maxStepViolations {
+			sr.Checks = append(sr.Checks, v)
+		}
+	}
 	sr.StatusCode, _ = res.ex.statusCode()
 	sr.Outcome, sr.Error = Succeeded, ""
 	if !res.ok {

@@ -33,6 +33,13 @@ func (operationCall) perform(ctx context.Context, f *frame, s *Step, attempt int
 		r.notice(f, s, attempt, n)
 	}
 	ex := &exchange{req: br}
+	chk := newChecker(r.opts.Checks, s)
+	if chk != nil {
+		chk.request(ctx, br)
+		if err := r.reportChecks(f, s, attempt, chk, 0); err != nil {
+			return &stepOutcome{err: err, violations: chk.out} // not sent: the request itself is wrong
+		}
+	}
 	var body io.Reader
 	if br.HasBody {
 		body = bytes.NewReader(br.Body)
@@ -84,7 +91,27 @@ func (operationCall) perform(ctx context.Context, f *frame, s *Step, attempt int
 	}
 	out := &stepOutcome{ex: ex}
 	out.retryAfter, out.hasRetryAfter = retryAfter(resp.Header, r.opts.Now())
+	if chk != nil {
+		sent := len(chk.out)
+		chk.response(ctx, br, ex)
+		out.err = r.reportChecks(f, s, attempt, chk, sent)
+		out.violations = chk.out
+	}
 	return out
+}
+
+// reportChecks stamps, masks and emits the violations found from index
+// from on, and returns the step's error when one has error severity.
+func (r *run) reportChecks(f *frame, s *Step, attempt int, chk *checker, from int) error {
+	for i := from; i < len(chk.out); i++ {
+		v := &chk.out[i]
+		v.Attempt, v.Message, v.Pointer = attempt, r.redact.String(v.Message), r.redact.String(v.Pointer)
+		if r.observed() {
+			vc := *v
+			r.emit(Event{Kind: CheckViolated, WorkflowID: f.w.ID, StepID: s.ID, Visit: f.visits[s], Attempt: attempt, Violation: &vc, Message: vc.String()})
+		}
+	}
+	return contractFailure(chk.out[from:])
 }
 
 // sizeError is ErrResponseTooLarge with the limit.

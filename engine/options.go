@@ -89,6 +89,9 @@ type Options struct {
 	// Secrets are further values to mask in events and errors, besides the
 	// inputs the workflow marks secret.
 	Secrets []string
+	// Checks sets, per contract check, what a request or response that
+	// breaks the operation's description does (check.go); all off when nil.
+	Checks Checks
 }
 
 // withDefaults fills what is left zero.
@@ -186,4 +189,7 @@ type StepResult struct {
 	StatusCode int    `json:"statusCode,omitempty"`
 	Outcome    Status `json:"outcome"` // of the last run
 	Error      string `json:"error,omitempty"`
+	// Checks are the contract violations of every run of the step (the
+	// first maxStepViolations), with the attempt each was found in.
+	Checks []Violation `json:"checks,omitempty"`
 }

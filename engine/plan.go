@@ -8,7 +8,9 @@
 //	Plan ─► machine.go: the state machine. It decides the next step from a
 //	        step's outcome (criteria, actions, goto, retry, end); it does no
 //	        I/O and imports no net/http. It asks a step kind to perform:
-//	          operation.go  an HTTP operation (request.go lays it out)
+//	          operation.go  an HTTP operation (request.go lays it out;
+//	                        check.go checks request and response against
+//	                        the description, per Options.Checks)
 //	          call.go       a workflow call
 //	        (AsyncAPI messages will be a third step kind.)
 //	     ─► protocol.Protocol, chosen per source at compile time: reshapes a

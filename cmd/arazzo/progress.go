@@ -44,6 +44,10 @@ type pstep struct {
 	took     time.Duration
 	note     string
 	warn     string // the latest notice about the step
+	// violations counts the step's contract violations; lastViolation is
+	// the latest, shown under it.
+	violations    int
+	lastViolation string
 }
 
 var spinner = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
@@ -96,6 +100,10 @@ func (p *progress) OnEvent(e engine.Event) {
 		s := p.step(e.WorkflowID, e.StepID)
 		s.retries++
 		s.note = e.Message
+	case engine.CheckViolated:
+		s := p.step(e.WorkflowID, e.StepID)
+		s.violations++
+		s.lastViolation = e.Violation.Severity.String() + ": " + e.Message
 	case engine.Waiting:
 		p.waitTo = e.Time.Add(e.Wait)
 		// The step about to be re-entered looks alive while it waits.
@@ -158,6 +166,14 @@ func (p *progress) frame(now time.Time, final bool) string {
 		}
 		if s.warn != "" {
 			fmt.Fprintf(&b, "      %s\n", style("! "+truncate(s.warn, 160), "3"))
+		}
+		if s.violations > 0 {
+			// The latest contract violation, and how many there were.
+			more := ""
+			if s.violations > 1 {
+				more = fmt.Sprintf(" (%d violations)", s.violations)
+			}
+			fmt.Fprintf(&b, "      %s\n", style(truncate(s.lastViolation, 100)+more, "3"))
 		}
 	}
 	return b.String()

@@ -85,3 +85,20 @@ func TestProgressColorsAndNoColor(t *testing.T) {
 		t.Fatal("NO_COLOR turns colors off")
 	}
 }
+
+// Contract violations show under their step in the live view: the latest
+// one, and how many there were.
+func TestProgressViolations(t *testing.T) {
+	plan, _ := engine.LoadFile(context.Background(), seedDoc, &source.Loader{})
+	wf := plan.Workflows[0]
+	var buf bytes.Buffer
+	p := newProgress(&buf, wf, time.Now)
+	for _, ptr := range []string{"/JobId", "/JobStatus"} {
+		v := &engine.Violation{Check: engine.CheckSchema, Severity: engine.CheckWarn, Pointer: ptr, Rule: "type", Message: "value must be a string"}
+		p.OnEvent(engine.Event{Kind: engine.CheckViolated, WorkflowID: wf.ID, StepID: "startExportJob", Violation: v, Message: v.String()})
+	}
+	frame := p.frame(time.Now(), false)
+	if !strings.Contains(frame, "warn: schema /JobStatus: value must be a string (type) (2 violations)") {
+		t.Fatalf("frame:\n%s", frame)
+	}
+}

@@ -48,6 +48,7 @@ type runFlags struct {
 	tty          bool // the live view draws the runs
 	aws          awsFlags
 	auth         authFlags
+	checks       checkFlags
 }
 
 func newRunCmd(h host) *cobra.Command { return runCmdWith(h, &runFlags{}) }
@@ -104,6 +105,7 @@ inputs or the command line are invalid (nothing was sent); 130 interrupted.`,
 	f.StringVar(&fl.aws.emulate, "emulate", "", "send calls to a built-in emulator instead: healthlake (AWS) or auth (the auth example's API); no account needed")
 	f.StringArrayVar(&fl.auth.values, "auth", nil, "a credential as SOURCE.SCHEME=VALUE or SOURCE.SCHEME.FIELD=VALUE (repeatable; see arazzo describe --auth)")
 	f.StringVar(&fl.auth.file, "auth-file", "", "a JSON or YAML file of credentials: source → scheme → VALUE or {field: value}")
+	fl.checks.register(f)
 	return cmd
 }
 
@@ -147,6 +149,12 @@ func runWorkflows(cmd *cobra.Command, h host, files []string, fl *runFlags) erro
 		}
 		return err
 	}
+	if err := fl.checks.writeSARIF(jobs, records); err != nil {
+		if sinks.junit != nil {
+			sinks.junit.Close()
+		}
+		return err
+	}
 	return writeReports(ctx, fl, records, sinks.junit, stdout)
 }
 
@@ -158,7 +166,7 @@ func prepareJobs(cmd *cobra.Command, h host, files []string, fl *runFlags) (jobs
 	stop = func() {}
 	// Output files and --inputs are read and written where the command
 	// runs; documents keep their names as given, for messages.
-	for _, p := range []*string{&fl.inputsFile, &fl.trace, &fl.events, &fl.junit, &fl.sourceRoot, &fl.auth.file} {
+	for _, p := range []*string{&fl.inputsFile, &fl.trace, &fl.events, &fl.junit, &fl.sourceRoot, &fl.auth.file, &fl.checks.sarif} {
 		*p = h.path(*p)
 	}
 	base, fileInputs, err := parseRunFlags(fl, files, cmd.InOrStdin())
@@ -244,6 +252,11 @@ func parseRunFlags(fl *runFlags, files []string, stdin io.Reader) (engine.Option
 		}
 		base.ServerVariables[src][name] = val
 	}
+	checks, err := fl.checks.parse()
+	if err != nil {
+		return base, nil, err
+	}
+	base.Checks = checks
 	fileInputs, err := readInputsFile(stdin, fl.inputsFile)
 	return base, fileInputs, err
 }
@@ -371,6 +384,14 @@ func openSinks(fl *runFlags, stdout io.Writer) (*sinks, error) {
 			return nil, fmt.Errorf("--junit: %v", err)
 		}
 		s.junit = f
+	}
+	if fl.checks.sarif != "" {
+		f, err := os.Create(fl.checks.sarif)
+		if err != nil {
+			s.close()
+			return nil, fmt.Errorf("--sarif: %v", err)
+		}
+		fl.checks.file = f
 	}
 	if fl.trace != "" {
 		f, err := os.Create(fl.trace)

@@ -1,15 +1,14 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/arazzo-go/arazzo/engine"
 	"github.com/arazzo-go/arazzo/engine/diag"
-	"github.com/arazzo-go/arazzo/engine/report"
 	"github.com/arazzo-go/arazzo/engine/source"
 )
 
@@ -38,52 +37,10 @@ errors, 2 for a usage error or an unreadable file.`,
 				return withCode(exitUsage, fmt.Errorf("unknown --format %q (text, json, github or sarif)", format))
 			}
 			loader := &source.Loader{AllowRemote: allowRemote, AllowPrivate: allowPrivate, Root: h.path(sourceRoot)}
-			var all diag.List
-			unreadable := false
-			for _, f := range files {
-				_, diags := engine.LoadFile(cmd.Context(), h.path(f), loader, compileOptions()...)
-				if interrupted(diags) {
-					return withCode(exitInterrupted, nil)
-				}
-				for i, d := range diags {
-					if d.Rule == "read" {
-						// Not a document at all: a usage error, named as given.
-						unreadable, diags[i].File, diags[i].Message = true, f, strings.ReplaceAll(d.Message, h.path(f), f)
-					}
-				}
-				all = append(all, withFlagHints(diags)...)
-			}
-			out := cmd.OutOrStdout()
-			switch format {
-			case "json":
-				if all == nil {
-					all = diag.List{}
-				}
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(all); err != nil {
-					return err
-				}
-			case "github":
-				if err := report.WriteGitHubAnnotations(out, all); err != nil {
-					return err
-				}
-			case "sarif":
-				if err := report.WriteSARIF(out, all, tool()); err != nil {
-					return err
-				}
-			default:
-				for _, d := range all {
-					fmt.Fprintln(out, d.String())
-				}
-			}
-			switch {
-			case unreadable:
-				return withCode(exitUsage, nil)
-			case all.HasErrors():
-				return withCode(exitFailed, nil)
-			}
-			return nil
+			return checkFiles(cmd.OutOrStdout(), h, format, files, nil, func(path string) diag.List {
+				_, diags := engine.LoadFile(cmd.Context(), path, loader, compileOptions()...)
+				return diags
+			})
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json, github (Actions annotations) or sarif (SARIF 2.1.0)")
@@ -91,4 +48,36 @@ errors, 2 for a usage error or an unreadable file.`,
 	cmd.Flags().BoolVar(&allowPrivate, "allow-private", false, "with --allow-remote, allow sources on loopback, private and link-local addresses")
 	cmd.Flags().StringVar(&sourceRoot, "source-root", "", "only load local sources inside this directory (for documents you do not trust)")
 	return cmd
+}
+
+// checkFiles is validate and lint: check each file, print the findings
+// (after first, the config's own) in format, and exit 1 on errors, 2 when a
+// file cannot be read.
+func checkFiles(out io.Writer, h host, format string, files []string, first diag.List, check func(path string) diag.List) error {
+	all := first
+	unreadable := false
+	for _, f := range files {
+		diags := check(h.path(f))
+		if interrupted(diags) {
+			return withCode(exitInterrupted, nil)
+		}
+		for i, d := range diags {
+			if d.Rule == "read" {
+				// Not a document at all (missing, a directory, a device): a
+				// usage error, named as it was given.
+				unreadable, diags[i].File, diags[i].Message = true, f, strings.ReplaceAll(d.Message, h.path(f), f)
+			}
+		}
+		all = append(all, withFlagHints(diags)...)
+	}
+	if err := writeDiagnostics(out, format, all); err != nil {
+		return err
+	}
+	switch {
+	case unreadable:
+		return withCode(exitUsage, nil)
+	case all.HasErrors():
+		return withCode(exitFailed, nil)
+	}
+	return nil
 }

@@ -51,6 +51,8 @@ type JSONEvent struct {
 	Status     string         `json:"status,omitempty"`
 	Outputs    map[string]any `json:"outputs,omitempty"`
 	Message    string         `json:"message,omitempty"`
+	// Violation is a contract check's finding, on check.violated.
+	Violation *engine.Violation `json:"violation,omitempty"`
 }
 
 // JSONRequest is a request as sent.
@@ -79,7 +81,7 @@ func newJSONEvent(e engine.Event) JSONEvent {
 		Kind: string(e.Kind), WorkflowID: e.WorkflowID, StepID: e.StepID, Visit: e.Visit, Attempt: e.Attempt,
 		DurationMs: millis(e.Duration), Error: e.Err, Criterion: e.Criterion,
 		Action: e.Action, Transition: string(e.Transition), Target: e.Target, WaitMs: millis(e.Wait),
-		Status: string(e.Status), Outputs: e.Outputs, Message: e.Message,
+		Status: string(e.Status), Outputs: e.Outputs, Message: e.Message, Violation: e.Violation,
 	}
 	if !e.Time.IsZero() {
 		j.Time = e.Time.UTC().Format(TimeLayout)

@@ -113,6 +113,11 @@ func junitTestCase(rec RunRecord) junitCase {
 	var steps []string
 	for _, st := range rec.Result.Steps {
 		steps = append(steps, fmt.Sprintf("%s/%s: %s, %d run(s), last status %d", st.WorkflowID, st.StepID, st.Outcome, st.Runs, st.StatusCode))
+		// Contract violations: a warning is told here; an error also
+		// failed the step, so the failure below carries it.
+		for _, v := range st.Checks {
+			steps = append(steps, fmt.Sprintf("  %s (attempt %d): %s", v.Severity, v.Attempt, v))
+		}
 	}
 	c.SystemOut = strings.Join(steps, "\n")
 	if e := rec.Result.Error; e != nil {

@@ -71,6 +71,8 @@ func (l *TextLog) OnEvent(e engine.Event) {
 		w.printf("  %s note: %s\n", stepLabel(e), e.Message)
 	case engine.CallerRetry:
 		w.printf("  %s %s\n", stepLabel(e), e.Message)
+	case engine.CheckViolated:
+		w.printf("  %s %s: %s\n", stepLabel(e), e.Violation.Severity, e.Message)
 	case engine.WorkflowFinished:
 		w.printf("workflow %s %s\n", e.WorkflowID, e.Status)
 	}
@@ -132,6 +134,9 @@ func WriteResult(w io.Writer, res *engine.Result, steps bool) error {
 	if steps {
 		for _, s := range res.Steps {
 			sw.printf("  %-24s runs=%-4d status=%-4s %s\n", s.WorkflowID+"/"+s.StepID, s.Runs, strconv.Itoa(s.StatusCode), s.Outcome)
+			for _, v := range s.Checks {
+				sw.printf("    %s (attempt %d): %s\n", v.Severity, v.Attempt, v)
+			}
 		}
 	}
 	if len(res.Outputs) > 0 {
