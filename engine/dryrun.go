@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"net/http"
+	"strings"
 )
 
 // DryRequest is what one step would send, as far as it is known before
@@ -39,8 +40,13 @@ func (p *Plan) DryRun(ctx context.Context, workflowID string, inputs map[string]
 		f.steps[s.ID] = placeholders("$steps."+s.ID+".outputs.", s.Outputs)
 	}
 	var out []DryRequest
-	for _, s := range w.Steps {
+	for _, s := range w.order {
 		d := DryRequest{WorkflowID: w.ID, StepID: s.ID}
+		if len(s.Unsupported) > 0 {
+			d.Error = "cannot run: " + strings.Join(s.Unsupported, "; ")
+			out = append(out, d)
+			continue
+		}
 		if s.Kind == WorkflowStep {
 			d.Calls, d.Inputs = s.Callee.ID, map[string]any{}
 			for _, prm := range s.Params {

@@ -41,6 +41,9 @@ func (p *Plan) Run(ctx context.Context, workflowID string, inputs map[string]any
 	if err != nil {
 		return nil, err
 	}
+	if err := checkSupported(w); err != nil {
+		return nil, err
+	}
 	r := newRun(p, opts, w, inputs)
 	if r.opts.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -224,8 +227,11 @@ func (r *run) inputsFor(w *Workflow) map[string]any {
 func (r *run) steps(ctx context.Context, f *frame) wfOutcome {
 	w := f.w
 	pc := 0
-	for pc < len(w.Steps) {
-		s := w.Steps[pc]
+	for pc < len(w.order) {
+		s := w.order[pc]
+		if d := f.run.pending(s); d != "" {
+			return f.fail(s, 1, nil, &StepDependencyError{StepID: s.ID, Dependency: d})
+		}
 		f.visits[s]++
 		var retries map[*Action]int // made on the first retry of this visit
 		attempt := 0
@@ -264,9 +270,13 @@ func (r *run) steps(ctx context.Context, f *frame) wfOutcome {
 						return f.fail(s, attempt, res.ex, &StoppedError{StepID: s.ID, Err: err})
 					}
 				}
-				pc = a.Step.Index
+				pc = a.Step.pos
 			case GotoWorkflow:
-				out := r.workflow(ctx, a.TargetWorkflow, r.inputsFor(a.TargetWorkflow))
+				in, err := f.targetInputs(a)
+				if err != nil {
+					return f.fail(s, attempt, res.ex, err)
+				}
+				out := r.workflow(ctx, a.TargetWorkflow, in)
 				// A one-way transfer: this workflow ends with the target's
 				// status; its own outputs come from what ran.
 				return wfOutcome{status: out.status, err: out.err, last: out.last}
@@ -381,7 +391,11 @@ func errText(err error) string {
 // the failed step is tried again. ok is false when the target failed.
 func (f *frame) runRetryTarget(ctx context.Context, a *Action) (wfOutcome, bool) {
 	if a.TargetWorkflow != nil {
-		out := f.run.workflow(ctx, a.TargetWorkflow, f.run.inputsFor(a.TargetWorkflow))
+		in, err := f.targetInputs(a)
+		if err != nil {
+			return wfOutcome{status: Failed, err: &RunError{WorkflowID: f.w.ID, Message: err.Error(), Err: err}}, false
+		}
+		out := f.run.workflow(ctx, a.TargetWorkflow, in)
 		if out.status != Succeeded {
 			return wfOutcome{status: Failed, err: out.err}, false
 		}

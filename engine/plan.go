@@ -29,7 +29,10 @@
 package engine
 
 import (
+	"time"
+
 	"github.com/getkin/kin-openapi/openapi3"
+	rfcjsonpath "github.com/theory/jsonpath"
 
 	"github.com/arazzo-go/arazzo/engine/document"
 	"github.com/arazzo-go/arazzo/engine/protocol"
@@ -40,7 +43,13 @@ import (
 
 // Plan is a compiled Arazzo document.
 type Plan struct {
-	Doc       *document.Document
+	Doc *document.Document
+	// Version is the Arazzo version the document declares; its rules
+	// and expression grammar compiled the plan.
+	Version document.Version
+	// Self is the document's base URI: its 1.1 $self resolved against
+	// where it was read from, else that location.
+	Self      string
 	Workflows []*Workflow
 	byID      map[string]*Workflow
 	sources   map[string]*SourceRef
@@ -80,6 +89,12 @@ type Workflow struct {
 	Parameters     []*Param
 	SuccessActions []*Action
 	FailureActions []*Action
+	// order is the execution order of the steps: the document's, or with
+	// 1.1 step dependencies a stable topological order of them.
+	order []*Step
+	// unsupported is what the workflow's own actions ask for that cannot
+	// be performed (see Step.Unsupported).
+	unsupported []string
 	// secretInputs says, for each declared input, whether it is masked.
 	secretInputs map[string]bool
 }
@@ -103,6 +118,9 @@ const (
 	OperationStep
 	// WorkflowStep calls a workflow (workflowId).
 	WorkflowStep
+	// MessageStep sends or receives an AsyncAPI message (1.1). It is
+	// checked but not performed: the AsyncAPI transport is not built yet.
+	MessageStep
 )
 
 func (k StepKind) String() string {
@@ -111,6 +129,8 @@ func (k StepKind) String() string {
 		return "operation"
 	case WorkflowStep:
 		return "workflow"
+	case MessageStep:
+		return "message"
 	}
 	return "unresolved"
 }
@@ -131,6 +151,19 @@ type Step struct {
 	OnSuccess []*Action // effective: step actions, then workflow ones not redefined
 	OnFailure []*Action
 	Outputs   []Output
+	// Timeout is the 1.1 step timeout (0 for none).
+	Timeout time.Duration
+	// After are the steps this one depends on (1.1 dependsOn and $steps
+	// references), possibly in other workflows or documents; AfterText
+	// names each as written.
+	After     []*Step
+	AfterText []string
+	// Unsupported says what of this step cannot be performed here (an
+	// AsyncAPI step, an XPath 3.1 criterion); a run that could reach the
+	// step is refused before anything is sent.
+	Unsupported []string
+	// pos is the step's place in its workflow's execution order.
+	pos int
 	// perform is the step kind's implementation, set at compile time.
 	perform performer
 }
@@ -154,6 +187,11 @@ type Body struct {
 type Replacement struct {
 	Target string
 	Value  *expr.Value
+	// TargetType is how Target is read: "" (by content type: a JSON
+	// pointer for JSON, XPath for XML), "jsonpointer", "jsonpath" (RFC
+	// 9535, compiled in jp) or "xpath".
+	TargetType string
+	jp         *rfcjsonpath.Path
 }
 
 // Criterion is a compiled criterion with its source position for reports.
@@ -185,10 +223,13 @@ type Action struct {
 	RetryAfter     float64
 	RetryLimit     int
 	Criteria       []*Criterion
+	// Params are the 1.1 parameters passed as inputs to TargetWorkflow.
+	Params []*Param
 }
 
-// Output is a named output expression.
+// Output is a named output: a runtime expression or template, or in 1.1
+// a Selector Object.
 type Output struct {
 	Name  string
-	Value *expr.Template
+	Value *expr.Value
 }
