@@ -316,6 +316,9 @@ func (c *compiler) actionParams(a *document.Action, act *Action) []*Param {
 // (1.1 "Establishing the Base URI"): $self, itself resolved against the
 // retrieval location when relative; else the retrieval location.
 func (c *compiler) baseURI() string {
+	if !c.doc.Version.AtLeast11() {
+		return c.doc.File // a 1.0 document's $self is an error, not a base
+	}
 	return resolveBase(c.doc.File, c.doc.Self)
 }
 
