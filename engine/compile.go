@@ -304,6 +304,9 @@ func (c *compiler) inputType(w *Workflow, name string) string {
 func (c *compiler) valueType(w *Workflow, raw any) string {
 	switch x := raw.(type) {
 	case map[string]any:
+		if c.ver >= expr.V11 && expr.IsSelector(x) {
+			return "" // known only once it has selected
+		}
 		return "object"
 	case []any:
 		return "array"

@@ -351,13 +351,20 @@ func filePath(loc string) string {
 	return loc
 }
 
-// Self is the document's $self resolved to an absolute reference, or ""
-// when it has none: what the `$self` expression gives.
+// selfURI is the document's $self resolved to an absolute URI (a local
+// file as a file: URI), undefined when it has none: what `$self` gives.
 func (p *Plan) selfURI() (string, bool) {
-	if p.Doc == nil || p.Doc.Self == "" {
+	if p.Doc == nil || p.Doc.Self == "" || !p.Version.AtLeast11() {
 		return "", false
 	}
-	return p.Self, true
+	if u, err := url.Parse(p.Self); err == nil && u.IsAbs() {
+		return p.Self, true
+	}
+	abs, err := filepath.Abs(p.Self)
+	if err != nil {
+		return p.Self, true
+	}
+	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String(), true
 }
 
 // reachable lists the workflows a run of w can enter: w, what it depends

@@ -32,6 +32,7 @@ func (p *Plan) DryRun(ctx context.Context, workflowID string, inputs map[string]
 		return nil, err
 	}
 	r := newRun(p, opts, w, inputs)
+	r.dry = true
 	for _, x := range p.Workflows {
 		r.wfOutputs[x.ID] = placeholders("$workflows."+x.ID+".outputs.", x.Outputs)
 	}

@@ -113,6 +113,7 @@ type run struct {
 	stepResults []*StepResult
 	stepIndex   map[*Step]*StepResult
 	noticed     map[string]bool
+	dry         bool // a dry run: step outputs are placeholders
 	// Per source, worked out once per run (operation.go).
 	callers map[*SourceRef]Caller
 	servers map[serverKey]string

@@ -99,6 +99,11 @@ type Workflow struct {
 	secretInputs map[string]bool
 }
 
+// Order returns the steps in the order a run takes them when no action
+// jumps: document order, or with 1.1 step dependencies a topological order
+// that keeps document order where it can.
+func (w *Workflow) Order() []*Step { return w.order }
+
 // Step returns the step with the given id, or nil.
 func (w *Workflow) Step(id string) *Step {
 	if i, ok := w.stepIndex[id]; ok {

@@ -120,3 +120,6 @@ func serializeQueryString(prm *Param, v any) string {
 	}
 	return b.String()
 }
+
+// Placeholders reports a dry run (expr.PlaceholderContext).
+func (f *frame) Placeholders() bool { return f.run.dry }

@@ -101,6 +101,13 @@ func IsSelector(v any) bool {
 	return true
 }
 
+// PlaceholderContext is an optional Context extension: a dry run, where
+// values only a response could give are placeholder strings "<$...>"; a
+// selector over one gives a placeholder naming itself.
+type PlaceholderContext interface {
+	Placeholders() bool
+}
+
 // Selector is a compiled 1.1 Selector Object.
 type Selector struct {
 	Context *Expression
@@ -204,6 +211,11 @@ func (s *Selector) Eval(ctx Context) (any, bool, error) {
 	val, ok := s.Context.Eval(ctx)
 	if !ok || val == nil {
 		return nil, false, nil
+	}
+	if p, isDry := ctx.(PlaceholderContext); isDry && p.Placeholders() {
+		if text, isStr := val.(string); isStr && strings.HasPrefix(text, "<$") {
+			return "<" + s.Type + " " + s.Text + " of " + s.Context.Text + ">", true, nil
+		}
 	}
 	switch s.Engine {
 	case VersionXPath10:
