@@ -5,9 +5,10 @@
 // Both embedded schemas are the published ones, unchanged on disk. Where
 // the 1.0 schema contradicts the specification's prose (checklist §18) the
 // prose wins; patchSpecSchema lists each correction made after loading it.
-// The 1.1 schema fixed those contradictions and is used as published but
-// for one regular expression Go cannot compile (patchSpec11Schema); the
-// specification's own 1.1 schema tests pin its verdicts.
+// The 1.1 schema fixed most of those contradictions and is used as
+// published but for a regular expression Go cannot compile and the one
+// contradiction left (patchSpec11Schema); the specification's own 1.1
+// schema tests pin its verdicts.
 package schema
 
 import (
@@ -105,9 +106,18 @@ func patchSpecSchema(root map[string]any) {
 
 // patchSpec11Schema rewrites the one pattern of the 1.1 schema that RE2
 // cannot compile: a dependsOn stepId is `^(?!\$).+$` (a negative
-// lookahead), which is the same language as `^[^$\n].*$`.
+// lookahead), which is the same language as `^[^$\n].*$`. And where the
+// schema contradicts the prose, as 1.0's did, the prose wins: a payload
+// replacement value is "Any | {expression} | Selector Object", so a
+// number or an object is allowed (the schema allows strings and Selector
+// Objects only); an object with a selector must still be a valid one.
 func patchSpec11Schema(root map[string]any) {
-	step := root["$defs"].(map[string]any)["step-object-base"].(map[string]any)
+	defs := root["$defs"].(map[string]any)
+	defs["payload-replacement-object"].(map[string]any)["properties"].(map[string]any)["value"] = map[string]any{
+		"if":   map[string]any{"type": "object", "required": []any{"selector"}},
+		"then": map[string]any{"$ref": "#/$defs/selector-object"},
+	}
+	step := defs["step-object-base"].(map[string]any)
 	items := step["properties"].(map[string]any)["dependsOn"].(map[string]any)["items"].(map[string]any)
 	first := items["oneOf"].([]any)[0].(map[string]any)
 	if first["pattern"] == `^(?!\$).+$` {
