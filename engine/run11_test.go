@@ -608,3 +608,74 @@ workflows:
 		}
 	}
 }
+
+// The Go API treats both versions alike: the same workflow declared as
+// 1.0.1 and as 1.1.0 compiles, dry-runs and runs to the same results, with
+// the same events.
+func TestSameWorkflowOnBothVersions(t *testing.T) {
+	ts := newTestServer(t, map[string]func(http.ResponseWriter, *http.Request, int){
+		"POST /v1/login": jsonHandler(200, `{"token":"t-5","state":"done"}`),
+		"GET /v1/orders": func(w http.ResponseWriter, r *http.Request, n int) {
+			if r.Header.Get("Authorization") != "t-5" {
+				writeJSON(w, 401, map[string]string{"error": "no token"})
+				return
+			}
+			writeJSON(w, 200, map[string]any{"orders": []any{map[string]any{"id": n}}})
+		},
+	})
+	body := `
+sourceDescriptions:
+  - {name: api, url: ./testapi.openapi.yaml, type: openapi}
+workflows:
+  - workflowId: w
+    steps:
+      - stepId: login
+        operationId: login
+        successCriteria:
+          - {context: $response.body, condition: "$.state == 'done'", type: jsonpath}
+        outputs: {token: $response.body#/token}
+      - stepId: orders
+        operationId: listOrders
+        parameters: [{name: Authorization, in: header, value: $steps.login.outputs.token}]
+        successCriteria:
+          - {context: $response.body, condition: "$.orders[?@.id == 1]", type: jsonpath}
+        outputs: {first: $response.body#/orders/0/id}
+    outputs: {first: $steps.orders.outputs.first}
+`
+	type outcome struct {
+		Dry    []DryRequest
+		Status Status
+		Out    map[string]any
+		Events []string
+	}
+	var got []outcome
+	for _, v := range []string{"1.0.1", "1.1.0"} {
+		plan, diags := load11(t, "arazzo: "+v+"\ninfo: {title: t, version: '1'}\n"+body, nil)
+		if plan == nil {
+			t.Fatalf("%s: %s", v, diags.Error())
+		}
+		o := testOptions(ts, nil)
+		dry, err := plan.DryRun(context.Background(), "w", nil, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var events []string
+		o.Observers = []Observer{ObserverFunc(func(e Event) {
+			events = append(events, string(e.Kind)+" "+e.StepID+" "+e.Criterion+" "+e.Message)
+		})}
+		ts.mu.Lock()
+		ts.hits = map[string]int{}
+		ts.mu.Unlock()
+		res, err := plan.Run(context.Background(), "w", nil, o)
+		if err != nil {
+			t.Fatalf("%s: %v", v, err)
+		}
+		got = append(got, outcome{dry, res.Status, res.Outputs, events})
+	}
+	if !reflect.DeepEqual(got[0], got[1]) {
+		t.Fatalf("1.0 and 1.1 differ:\n%+v\n%+v", got[0], got[1])
+	}
+	if got[0].Out["first"] != json.Number("1") {
+		t.Fatalf("outputs %v", got[0].Out)
+	}
+}

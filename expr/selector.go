@@ -201,7 +201,12 @@ func (s *Selector) Expressions() []*Expression {
 // Eval applies the selector to its context. One selected node gives its
 // value; several give an array of them; none gives undefined. An error
 // says why nothing could be selected (unsupported, not JSON, not XML).
-func (s *Selector) Eval(ctx Context) (any, bool, error) {
+func (s *Selector) Eval(ctx Context) (v any, ok bool, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			v, ok, err = nil, false, fmt.Errorf("selector %s failed to evaluate: %v", s.Text, r)
+		}
+	}()
 	if s.Unsupported != "" {
 		return nil, false, fmt.Errorf("selector %s: %s", s.Text, s.Unsupported)
 	}
