@@ -323,7 +323,7 @@ func (e *Expression) parseSuffix(s string, off int) *Error {
 		return err
 	}
 	e.Nav = nav
-	e.Warnings = append(e.Warnings, warnAt(off, "navigation with . and [] after a value is not Arazzo 1.0 syntax; prefer a JSON pointer (#/...)"))
+	e.Warnings = append(e.Warnings, warnAt(off, "navigation with . and [] after a value is not in the runtime-expression grammar (1.0 or 1.1); prefer a JSON pointer (#/...)"))
 	return nil
 }
 
