@@ -154,6 +154,9 @@ func (c *compiler) compile() *Plan {
 		c.ver = expr.V11
 	}
 	c.plan.Self = c.baseURI()
+	if c.doc.Version.AtLeast11() && c.doc.Self != "" && c.loader != nil {
+		c.loader.Identify(c.plan.Self, absPath(c.doc.File))
+	}
 	c.unavailable = map[string]bool{}
 	c.loadSources()
 	for _, wd := range c.doc.Workflows {
@@ -205,6 +208,9 @@ func (c *compiler) loadSources() {
 			c.errorf(sd.At("url"), "source-unavailable", "source %q: %v", sd.Name, err)
 			c.unavailable[sd.Name] = true
 			continue
+		}
+		if known, ok := c.loader.Locate(loc); ok {
+			loc = known // a 1.1 reference by identity ($self), not location
 		}
 		ref.Location = loc
 		if ref.Type == "arazzo" || ref.Type == "" {

@@ -679,3 +679,67 @@ workflows:
 		t.Fatalf("outputs %v", got[0].Out)
 	}
 }
+
+// A 1.1 reference by identity: a source whose absolute URL is the $self of
+// a document already loaded is that document, read where it was found and
+// not fetched; a document that names the entry document by its $self is a
+// cycle.
+func TestSourcesResolveBySelfIdentity(t *testing.T) {
+	ts := newTestServer(t, map[string]func(http.ResponseWriter, *http.Request, int){"POST /v1/login": jsonHandler(200, `{}`)})
+	dir := t.TempDir()
+	api, _ := os.ReadFile("testdata/testapi32.openapi.yaml")
+	sub := header11 + `$self: https://example.com/wf/sub.arazzo.yaml
+sourceDescriptions:
+  - {name: api, url: file://` + filepath.ToSlash(dir) + `/testapi.openapi.yaml, type: openapi}
+workflows:
+  - workflowId: remote
+    steps:
+      - {stepId: auth, operationId: login}
+`
+	main := header11 + `$self: https://example.com/wf/main.arazzo.yaml
+sourceDescriptions:
+  - {name: sub, url: file://` + filepath.ToSlash(dir) + `/sub.arazzo.yaml, type: arazzo}
+  - {name: again, url: https://example.com/wf/sub.arazzo.yaml, type: arazzo}
+workflows:
+  - workflowId: w
+    steps:
+      - {stepId: call, workflowId: $sourceDescriptions.again.remote}
+`
+	loop := header11 + `$self: https://example.com/wf/loop.arazzo.yaml
+sourceDescriptions:
+  - {name: back, url: file://` + filepath.ToSlash(dir) + `/back.arazzo.yaml, type: arazzo}
+workflows:
+  - workflowId: w
+    steps:
+      - {stepId: call, workflowId: $sourceDescriptions.back.b}
+`
+	back := header11 + `sourceDescriptions:
+  - {name: loop, url: https://example.com/wf/loop.arazzo.yaml, type: arazzo}
+workflows:
+  - workflowId: b
+    steps:
+      - {stepId: call, workflowId: $sourceDescriptions.loop.w}
+`
+	for name, text := range map[string]string{"testapi.openapi.yaml": string(api), "sub.arazzo.yaml": sub, "main.arazzo.yaml": main, "loop.arazzo.yaml": loop, "back.arazzo.yaml": back} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plan, diags := LoadFile(context.Background(), filepath.Join(dir, "main.arazzo.yaml"), &source.Loader{})
+	if plan == nil {
+		t.Fatal(diags.Error())
+	}
+	if got := plan.Source("again").Location; got != filepath.Join(dir, "sub.arazzo.yaml") {
+		t.Fatalf("again is read from %s", got)
+	}
+	if _, err := plan.Run(context.Background(), "w", nil, &Options{Servers: map[string]string{"api": ts.URL + "/v1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if ts.count("POST /v1/login") != 1 {
+		t.Fatal("the workflow of the source found by identity did not run")
+	}
+	_, diags = LoadFile(context.Background(), filepath.Join(dir, "loop.arazzo.yaml"), &source.Loader{})
+	if !strings.Contains(diags.Error(), "[source-cycle]") {
+		t.Fatalf("no cycle reported:\n%s", diags.Error())
+	}
+}
