@@ -183,6 +183,9 @@ func (c *compiler) compile() *Plan {
 		c.workflow(i, w)
 	}
 	c.checkDependsOn()
+	for _, w := range c.plan.Workflows {
+		w.refusal = checkSupported(w) // once: runs only read it
+	}
 	return c.plan
 }
 

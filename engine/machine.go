@@ -41,8 +41,8 @@ func (p *Plan) Run(ctx context.Context, workflowID string, inputs map[string]any
 	if err != nil {
 		return nil, err
 	}
-	if err := checkSupported(w); err != nil {
-		return nil, err
+	if w.refusal != nil {
+		return nil, w.refusal
 	}
 	r := newRun(p, opts, w, inputs)
 	if r.opts.Timeout > 0 {

@@ -95,6 +95,9 @@ type Workflow struct {
 	// unsupported is what the workflow's own actions ask for that cannot
 	// be performed (see Step.Unsupported).
 	unsupported []string
+	// refusal is why a run of this workflow is refused (what it can
+	// reach but this tool cannot perform), or nil.
+	refusal error
 	// secretInputs says, for each declared input, whether it is masked.
 	secretInputs map[string]bool
 }
