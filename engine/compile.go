@@ -371,6 +371,7 @@ func (c *compiler) step(w *Workflow, s *Step) {
 	c.step11(s)
 	stepParams := c.parameters(sd.Parameters, s, "step")
 	s.Params = mergeParams(w.Parameters, stepParams, s.Callee != nil)
+	c.checkQuerystring(s)
 	if s.Callee == nil && sd.RequestBody != nil {
 		s.Body = c.body(sd.RequestBody, s)
 	}

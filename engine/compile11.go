@@ -237,6 +237,24 @@ func (c *compiler) orderSteps(w *Workflow) {
 	w.order = order
 }
 
+// checkQuerystring warns about a querystring parameter beside query
+// parameters (OpenAPI 3.2 forbids the mix: the querystring is the whole
+// query) or beside another querystring.
+func (c *compiler) checkQuerystring(s *Step) {
+	var qs, q int
+	for _, p := range s.Params {
+		switch p.In {
+		case "querystring":
+			qs++
+		case "query":
+			q++
+		}
+	}
+	if qs > 1 || (qs == 1 && q > 0) {
+		c.warnf(s.Doc.At("parameters"), "querystring-mix", "step %q sends a querystring parameter with %d other query or querystring parameter(s): a querystring is the whole query (OpenAPI 3.2), so they are appended to it", s.ID, qs+q-1)
+	}
+}
+
 // replacement11 compiles a replacement whose target type is not the 1.0
 // default (a JSON pointer for JSON, XPath 1.0 for XML). done is false when
 // the 1.0 rules apply.

@@ -51,6 +51,9 @@ func (c *compiler) parameters(list []*document.ParameterRef, s *Step, level stri
 		seen[key] = at
 		v := c.value(raw, valueAt, true)
 		prm := &Param{Name: p.Name, In: p.In, Value: v}
+		if s != nil && s.Operation != nil && p.In == "channel" {
+			c.errorf(p.At("in"), "parameter-in", "parameter %q: in: channel is for AsyncAPI steps; an OpenAPI operation takes %s", p.Name, c.locations())
+		}
 		if s != nil && s.Operation != nil && p.In != "" {
 			prm.Decl = s.Operation.Parameter(p.Name, p.In)
 			if prm.Decl == nil {

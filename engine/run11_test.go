@@ -743,3 +743,25 @@ workflows:
 		t.Fatalf("no cycle reported:\n%s", diags.Error())
 	}
 }
+
+func TestParameterLocationChecks11(t *testing.T) {
+	doc := header11 + `sourceDescriptions:
+  - {name: api, url: ./testapi.openapi.yaml, type: openapi}
+workflows:
+  - workflowId: w
+    steps:
+      - stepId: s
+        operationId: search
+        parameters:
+          - {name: q, in: querystring, value: a=1}
+          - {name: extra, in: query, value: b}
+          - {name: topic, in: channel, value: c}
+`
+	_, diags := load11(t, doc, nil)
+	got := render(diags, "")
+	for _, want := range []string{"warning: step \"s\" sends a querystring parameter with 1 other", "error: parameter \"topic\": in: channel is for AsyncAPI steps"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("no %q in:\n%s", want, got)
+		}
+	}
+}
