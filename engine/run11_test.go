@@ -765,3 +765,56 @@ workflows:
 		}
 	}
 }
+
+func TestXMLReplacementTargetsAndTimedWorkflowCall(t *testing.T) {
+	ts := newTestServer(t, map[string]func(http.ResponseWriter, *http.Request, int){
+		"POST /v1/xml": func(w http.ResponseWriter, r *http.Request, _ int) {
+			body, _ := io.ReadAll(r.Body)
+			if string(body) != `<order><line>1</line><line>9</line><who>ann</who></order>` {
+				writeJSON(w, 400, map[string]string{"body": string(body)})
+				return
+			}
+			writeJSON(w, 200, map[string]string{})
+		},
+		"GET /v1/slow": func(w http.ResponseWriter, r *http.Request, _ int) {
+			<-r.Context().Done() // never answers in time
+		},
+	})
+	plan := compile11(t, `
+  - workflowId: xml
+    inputs: {type: object, properties: {who: {type: string}}}
+    steps:
+      - stepId: post
+        operationId: postXML
+        requestBody:
+          contentType: application/xml
+          payload: <order><line>1</line><line>2</line><who>?</who></order>
+          replacements:
+            - target: /order/line[last()]
+              targetSelectorType: {type: xpath, version: xpath-10}
+              value: '9'
+            - target: /order/who
+              value: $inputs.who
+  - workflowId: caller
+    steps:
+      - stepId: call
+        workflowId: slowly
+        timeout: 100
+        onFailure:
+          - {name: give-up, type: end}
+  - workflowId: slowly
+    steps:
+      - {stepId: s, operationId: slow}
+`)
+	if _, err := plan.Run(context.Background(), "xml", map[string]any{"who": "ann"}, testOptions(ts, nil)); err != nil {
+		t.Fatal(err)
+	}
+	// A workflow-call step's timeout covers the whole called workflow; the
+	// end action decides, so the failure is the timed-out step's.
+	start := time.Now()
+	res, err := plan.Run(context.Background(), "caller", nil, testOptions(ts, nil))
+	var te *StepTimeoutError
+	if !errors.As(err, &te) || te.StepID != "call" || res.Status != Failed || time.Since(start) > 3*time.Second {
+		t.Fatalf("err %v, result %+v", err, res)
+	}
+}
