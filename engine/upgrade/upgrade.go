@@ -25,9 +25,11 @@
 package upgrade
 
 import (
+	"bytes"
 	"fmt"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -78,9 +80,14 @@ func Document(src []byte) (*Result, error) {
 		return nil, fmt.Errorf("not an Arazzo document (not an object)")
 	}
 	u := &upgrader{src: src, json: root.Style&yaml.FlowStyle != 0}
+	// Line starts as YAML counts lines: \n, \r\n and a lone \r each end one.
 	u.lines = append(u.lines, 0)
-	for i, b := range src {
-		if b == '\n' {
+	for i := 0; i < len(src); i++ {
+		switch {
+		case src[i] == '\r' && i+1 < len(src) && src[i+1] == '\n':
+			i++
+			u.lines = append(u.lines, i+1)
+		case src[i] == '\n' || src[i] == '\r':
 			u.lines = append(u.lines, i+1)
 		}
 	}
@@ -239,12 +246,21 @@ func (u *upgrader) object(m map[string]string) string {
 	return "{" + strings.Join(parts, ", ") + "}"
 }
 
+// offset is the byte offset of a node: the parser counts columns in
+// characters, so the line is decoded up to it.
 func (u *upgrader) offset(n *yaml.Node) int {
-	if n.Line-1 >= len(u.lines) {
+	if n.Line < 1 || n.Line-1 >= len(u.lines) {
 		return len(u.src)
 	}
-	return u.lines[n.Line-1] + n.Column - 1
+	i := u.lines[n.Line-1]
+	for col := 1; col < n.Column && i < len(u.src); col++ {
+		_, size := utf8.DecodeRune(u.src[i:])
+		i += size
+	}
+	return i
 }
+
+func isBreak(b byte) bool { return b == '\n' || b == '\r' }
 
 // scalarEnd is the offset just past a scalar's text (quotes included).
 func (u *upgrader) scalarEnd(n *yaml.Node) int {
@@ -272,9 +288,13 @@ func (u *upgrader) scalarEnd(n *yaml.Node) int {
 			}
 		}
 	}
-	// A plain scalar on one line: up to a comment, or a flow delimiter.
+	// A plain scalar on one line is its value, byte for byte.
+	if n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) == 0 && n.Value != "" && bytes.HasPrefix(s[i:], []byte(n.Value)) {
+		return i + len(n.Value)
+	}
+	// Otherwise (folded over lines): up to a comment or a flow delimiter.
 	j := i
-	for j < len(s) && s[j] != '\n' {
+	for j < len(s) && !isBreak(s[j]) {
 		if s[j] == '#' && j > i && (s[j-1] == ' ' || s[j-1] == '\t') {
 			break
 		}
@@ -292,7 +312,7 @@ func (u *upgrader) scalarEnd(n *yaml.Node) int {
 // inFlow reports whether offset i sits inside a flow collection on its line.
 func inFlow(s []byte, i int) bool {
 	depth := 0
-	for j := i - 1; j >= 0 && s[j] != '\n'; j-- {
+	for j := i - 1; j >= 0 && !isBreak(s[j]); j-- {
 		switch s[j] {
 		case '{', '[':
 			depth++
@@ -333,10 +353,12 @@ func (u *upgrader) removeEntry(m *yaml.Node, key string) {
 			u.edits = append(u.edits, edit{u.scalarEnd(m.Content[i-1]), u.scalarEnd(v), ""})
 		case i > 0:
 			end := u.scalarEnd(v)
-			for end < len(u.src) && u.src[end] != '\n' {
+			for end < len(u.src) && !isBreak(u.src[end]) {
 				end++
 			}
-			if end < len(u.src) {
+			if end+1 < len(u.src) && u.src[end] == '\r' && u.src[end+1] == '\n' {
+				end += 2
+			} else if end < len(u.src) {
 				end++
 			}
 			u.edits = append(u.edits, edit{u.lines[k.Line-1], end, ""})
@@ -349,16 +371,20 @@ func (u *upgrader) removeEntry(m *yaml.Node, key string) {
 // mapping's style.
 func (u *upgrader) insertAfter(m, after *yaml.Node, key, text string) {
 	at := u.scalarEnd(after)
-	if m.Style&yaml.FlowStyle != 0 || inFlow(u.src, at) {
+	if m.Style&yaml.FlowStyle != 0 {
 		if u.json {
 			key = fmt.Sprintf("%q", key)
 		}
 		u.edits = append(u.edits, edit{at, at, ", " + key + ": " + text})
 		return
 	}
-	for at < len(u.src) && u.src[at] != '\n' {
+	for at < len(u.src) && !isBreak(u.src[at]) {
 		at++ // after a comment on the same line, which stays there
 	}
+	nl := "\n"
+	if at < len(u.src) && u.src[at] == '\r' {
+		nl = "\r\n" // keep the file's line ends
+	}
 	indent := strings.Repeat(" ", m.Content[0].Column-1)
-	u.edits = append(u.edits, edit{at, at, "\n" + indent + key + ": " + text})
+	u.edits = append(u.edits, edit{at, at, nl + indent + key + ": " + text})
 }

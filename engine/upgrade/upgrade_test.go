@@ -119,3 +119,39 @@ func TestRefusesWhatIsNotA10Document(t *testing.T) {
 		}
 	}
 }
+
+// FuzzUpgrade: any text either is refused or upgrades without panicking,
+// and what it writes parses.
+func FuzzUpgrade(f *testing.F) {
+	for _, name := range []string{"criteria.in.yaml", "flow.in.json"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte("arazzo: 1.0.0\nworkflows: [{steps: [{successCriteria: [{type: jsonpath, condition: 'a == 1', version: x}]}]}]\n"))
+	f.Add([]byte("arazzo: '1.0.1' # c\nx: {replacements: [{target: \"/a[last()]\", value: 1}]}\n"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		res, err := Document(src)
+		if err != nil {
+			return
+		}
+		if _, err := document.DecodeYAML(res.Text); err != nil {
+			t.Fatalf("the upgrade of %q does not parse: %v\n%s", src, err, res.Text)
+		}
+	})
+}
+
+// Windows line ends and characters wider than a byte before an edit.
+func TestCRLFAndWideCharacters(t *testing.T) {
+	src := "arazzo: 1.0.1\r\ninfo: {title: \"café ☕\", version: '1'}\r\nworkflows:\r\n  - steps:\r\n      - successCriteria:\r\n          - {context: \"é\", condition: \"$.a == 'ü'\", type: jsonpath}\r\n          - context: $response.body\r\n            condition: $.b == 1 # ü\r\n            type: jsonpath\r\n            version: draft-goessner-dispatch-jsonpath-00\r\n        requestBody:\r\n          replacements:\r\n            - target: /a/b[last()] # ☕\r\n              value: x\r\n"
+	res, err := Document([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "arazzo: 1.1.0\r\ninfo: {title: \"café ☕\", version: '1'}\r\nworkflows:\r\n  - steps:\r\n      - successCriteria:\r\n          - {context: \"é\", condition: \"$.a == 'ü'\", type: {type: jsonpath, version: draft-goessner-dispatch-jsonpath-00}}\r\n          - context: $response.body\r\n            condition: $.b == 1 # ü\r\n            type: {type: jsonpath, version: draft-goessner-dispatch-jsonpath-00}\r\n        requestBody:\r\n          replacements:\r\n            - target: /a/b[last()] # ☕\r\n              targetSelectorType: {type: xpath, version: xpath-10}\r\n              value: x\r\n"
+	if string(res.Text) != want {
+		t.Fatalf("got:\n%q\nwant:\n%q", res.Text, want)
+	}
+}
