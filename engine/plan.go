@@ -10,7 +10,8 @@
 //	        I/O and imports no net/http. It asks a step kind to perform:
 //	          operation.go  an HTTP operation (request.go lays it out)
 //	          call.go       a workflow call
-//	        (AsyncAPI messages will be a third step kind.)
+//	        (AsyncAPI steps compile as MessageStep, which a run refuses
+//	        until that step kind exists.)
 //	     ─► protocol.Protocol, chosen per source at compile time: reshapes a
 //	        request for its wire protocol and reads its errors (package
 //	        protocol; awsjson is one). A new protocol is a Detector passed
