@@ -38,7 +38,7 @@ func (c *compiler) parameters(list []*document.ParameterRef, s *Step, level stri
 		if s != nil {
 			switch {
 			case s.Callee == nil && p.In == "" && (s.Operation != nil || s.Doc.OperationID != "" || s.Doc.OperationPath != ""):
-				c.errorf(p.Pos, "parameter-in", "parameter %q needs `in` (path, query, header or cookie) on a step that calls an operation", p.Name)
+				c.errorf(p.Pos, "parameter-in", "parameter %q needs `in` (%s) on a step that calls an operation", p.Name, c.locations())
 			case s.Callee != nil && p.In != "":
 				c.errorf(p.At("in"), "parameter-in", "parameter %q is an input of workflow %q: remove `in: %s` (parameters of a step that calls a workflow have no location)", p.Name, s.Doc.WorkflowID, p.In)
 			}
@@ -49,16 +49,11 @@ func (c *compiler) parameters(list []*document.ParameterRef, s *Step, level stri
 			continue
 		}
 		seen[key] = at
-		v, errs := expr.CompileValue(raw)
-		for _, e := range errs {
-			pos := valueAt
-			if e.Path != "" {
-				e.Offset = 0
-			}
-			c.exprDiag(pos, e.Error, "expression")
-		}
-		c.track(valueAt, true, v.Expressions()...)
+		v := c.value(raw, valueAt, true)
 		prm := &Param{Name: p.Name, In: p.In, Value: v}
+		if s != nil && s.Operation != nil && p.In == "channel" {
+			c.errorf(p.At("in"), "parameter-in", "parameter %q: in: channel is for AsyncAPI steps; an OpenAPI operation takes %s", p.Name, c.locations())
+		}
 		if s != nil && s.Operation != nil && p.In != "" {
 			prm.Decl = s.Operation.Parameter(p.Name, p.In)
 			if prm.Decl == nil {
@@ -133,18 +128,15 @@ func (c *compiler) body(rb *document.RequestBody, s *Step) *Body {
 		}
 	}
 	if rb.HasPayload {
-		v, errs := expr.CompileValue(rb.Payload)
-		for _, e := range errs {
-			if e.Path != "" {
-				e.Offset = 0
-			}
-			c.exprDiag(rb.At("payload"), e.Error, "expression")
-		}
-		c.track(rb.At("payload"), true, v.Expressions()...)
-		b.Payload = v
+		b.Payload = c.value(rb.Payload, rb.At("payload"), true)
 	}
 	for _, r := range rb.Replacements {
 		if r.Target == "" {
+			continue
+		}
+		rep, done := c.replacement11(r, b.ContentType)
+		if done {
+			b.Replacements = append(b.Replacements, rep)
 			continue
 		}
 		if isJSONType(b.ContentType) || !isXMLType(b.ContentType) {
@@ -154,18 +146,16 @@ func (c *compiler) body(rb *document.RequestBody, s *Step) *Body {
 				c.errorf(r.At("target"), "replacement-target", "replacement target %q: %s", r.Target, err.(*jsonpointer.SyntaxError).Msg)
 			}
 		}
-		v, errs := expr.CompileValue(r.Value)
-		for _, e := range errs {
-			c.exprDiag(r.At("value"), e.Error, "expression")
-		}
-		c.track(r.At("value"), true, v.Expressions()...)
-		b.Replacements = append(b.Replacements, Replacement{Target: r.Target, Value: v})
+		b.Replacements = append(b.Replacements, Replacement{Target: r.Target, Value: c.value(r.Value, r.At("value"), true)})
 	}
 	return b
 }
 
 func (c *compiler) criterion(cr *document.Criterion) *Criterion {
-	ce, errs := expr.CompileCriterion(expr.CriterionSpec{Context: cr.Context, Condition: cr.Condition, Type: cr.Type, Version: cr.Version})
+	ce, errs := expr.CompileCriterion(expr.CriterionSpec{Context: cr.Context, Condition: cr.Condition, Type: cr.Type, Version: cr.Version, Arazzo: c.ver})
+	if ce.Unsupported != "" {
+		c.unsupported(cr.At("type"), ce.Unsupported)
+	}
 	for _, e := range errs {
 		pos := cr.At(e.Field)
 		rule := "criterion"
@@ -236,6 +226,7 @@ func (c *compiler) actions(w *Workflow, list []*document.ActionRef, failure bool
 		for _, cr := range a.Criteria {
 			act.Criteria = append(act.Criteria, c.criterion(cr))
 		}
+		act.Params = c.actionParams(a, act)
 		out = append(out, act)
 	}
 	return out

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"net/http"
+	"strings"
 )
 
 // DryRequest is what one step would send, as far as it is known before
@@ -31,6 +32,7 @@ func (p *Plan) DryRun(ctx context.Context, workflowID string, inputs map[string]
 		return nil, err
 	}
 	r := newRun(p, opts, w, inputs)
+	r.dry = true
 	for _, x := range p.Workflows {
 		r.wfOutputs[x.ID] = placeholders("$workflows."+x.ID+".outputs.", x.Outputs)
 	}
@@ -39,8 +41,13 @@ func (p *Plan) DryRun(ctx context.Context, workflowID string, inputs map[string]
 		f.steps[s.ID] = placeholders("$steps."+s.ID+".outputs.", s.Outputs)
 	}
 	var out []DryRequest
-	for _, s := range w.Steps {
+	for _, s := range w.order {
 		d := DryRequest{WorkflowID: w.ID, StepID: s.ID}
+		if len(s.Unsupported) > 0 {
+			d.Error = "cannot run: " + strings.Join(s.Unsupported, "; ")
+			out = append(out, d)
+			continue
+		}
 		if s.Kind == WorkflowStep {
 			d.Calls, d.Inputs = s.Callee.ID, map[string]any{}
 			for _, prm := range s.Params {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // RunError says where and why a run failed. Its cause (Err) is one of the
@@ -249,3 +250,43 @@ func (e *StoppedError) Error() string {
 }
 
 func (e *StoppedError) Unwrap() error { return e.Err }
+
+// ErrUnsupported: the document asks for something this tool cannot honestly
+// perform (an AsyncAPI step, an XPath 3.1 expression); nothing was sent.
+var ErrUnsupported = errors.New("unsupported")
+
+// UnsupportedError lists what a run would reach but cannot perform.
+type UnsupportedError struct {
+	Reasons []string // "workflow w, step s: ..."
+}
+
+func (e *UnsupportedError) Error() string {
+	return "cannot run: " + strings.Join(e.Reasons, "; ")
+}
+
+func (e *UnsupportedError) Is(target error) bool { return target == ErrUnsupported }
+
+// StepTimeoutError is a step that ran longer than its 1.1 `timeout`; the
+// step failed, and its onFailure actions decide what follows.
+type StepTimeoutError struct {
+	StepID  string
+	Timeout time.Duration
+	Err     error // what the step was doing when the deadline passed
+}
+
+func (e *StepTimeoutError) Error() string {
+	return fmt.Sprintf("step %s timed out after %s", e.StepID, e.Timeout)
+}
+
+func (e *StepTimeoutError) Unwrap() error { return e.Err }
+
+// StepDependencyError is a step whose dependsOn step (explicit, or implied
+// by a $steps expression) has not completed in this run.
+type StepDependencyError struct {
+	StepID     string // the step that could not start
+	Dependency string // the step it waits for, as written
+}
+
+func (e *StepDependencyError) Error() string {
+	return fmt.Sprintf("step %s depends on %s, which has not completed in this run", e.StepID, e.Dependency)
+}

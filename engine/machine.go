@@ -44,6 +44,9 @@ func (p *Plan) Run(ctx context.Context, workflowID string, inputs map[string]any
 	if err != nil {
 		return nil, err
 	}
+	if w.refusal != nil {
+		return nil, w.refusal
+	}
 	r := newRun(p, opts, w, inputs)
 	if err := r.prepare(ctx, w, inputs); err != nil {
 		return nil, err
@@ -118,6 +121,7 @@ type run struct {
 	stepIndex   map[*Step]*StepResult
 	noticed     map[string]bool
 	notices     []StepNotice
+	dry         bool // a dry run: step outputs are placeholders
 	// Per source, worked out once per run (operation.go).
 	callers map[*SourceRef]Caller
 	servers map[serverKey]string
@@ -235,8 +239,11 @@ func (r *run) inputsFor(w *Workflow) map[string]any {
 func (r *run) steps(ctx context.Context, f *frame) wfOutcome {
 	w := f.w
 	pc := 0
-	for pc < len(w.Steps) {
-		s := w.Steps[pc]
+	for pc < len(w.order) {
+		s := w.order[pc]
+		if d := f.run.pending(s); d != "" {
+			return f.fail(s, 1, nil, &StepDependencyError{StepID: s.ID, Dependency: d})
+		}
 		f.visits[s]++
 		var retries map[*Action]int // made on the first retry of this visit
 		attempt := 0
@@ -275,9 +282,13 @@ func (r *run) steps(ctx context.Context, f *frame) wfOutcome {
 						return f.fail(s, attempt, res.ex, &StoppedError{StepID: s.ID, Err: err})
 					}
 				}
-				pc = a.Step.Index
+				pc = a.Step.pos
 			case GotoWorkflow:
-				out := r.workflow(ctx, a.TargetWorkflow, r.inputsFor(a.TargetWorkflow))
+				in, err := f.targetInputs(a)
+				if err != nil {
+					return f.fail(s, attempt, res.ex, err)
+				}
+				out := r.workflow(ctx, a.TargetWorkflow, in)
 				// A one-way transfer: this workflow ends with the target's
 				// status; its own outputs come from what ran.
 				return wfOutcome{status: out.status, err: out.err, last: out.last}
@@ -416,7 +427,11 @@ func errText(err error) string {
 // the failed step is tried again. ok is false when the target failed.
 func (f *frame) runRetryTarget(ctx context.Context, a *Action) (wfOutcome, bool) {
 	if a.TargetWorkflow != nil {
-		out := f.run.workflow(ctx, a.TargetWorkflow, f.run.inputsFor(a.TargetWorkflow))
+		in, err := f.targetInputs(a)
+		if err != nil {
+			return wfOutcome{status: Failed, err: &RunError{WorkflowID: f.w.ID, Message: err.Error(), Err: err}}, false
+		}
+		out := f.run.workflow(ctx, a.TargetWorkflow, in)
 		if out.status != Succeeded {
 			return wfOutcome{status: Failed, err: out.err}, false
 		}

@@ -12,7 +12,8 @@
 //	                        check.go checks request and response against
 //	                        the description, per Options.Checks)
 //	          call.go       a workflow call
-//	        (AsyncAPI messages will be a third step kind.)
+//	        (AsyncAPI steps compile as MessageStep, which a run refuses
+//	        until that step kind exists.)
 //	     ─► protocol.Protocol, chosen per source at compile time: reshapes a
 //	        request for its wire protocol and reads its errors (package
 //	        protocol; awsjson is one). A new protocol is a Detector passed
@@ -34,7 +35,10 @@
 package engine
 
 import (
+	"time"
+
 	"github.com/getkin/kin-openapi/openapi3"
+	rfcjsonpath "github.com/theory/jsonpath"
 
 	"github.com/arazzo-go/arazzo/engine/document"
 	"github.com/arazzo-go/arazzo/engine/protocol"
@@ -45,7 +49,13 @@ import (
 
 // Plan is a compiled Arazzo document.
 type Plan struct {
-	Doc       *document.Document
+	Doc *document.Document
+	// Version is the Arazzo version the document declares; its rules
+	// and expression grammar compiled the plan.
+	Version document.Version
+	// Self is the document's base URI: its 1.1 $self resolved against
+	// where it was read from, else that location.
+	Self      string
 	Workflows []*Workflow
 	byID      map[string]*Workflow
 	sources   map[string]*SourceRef
@@ -85,9 +95,23 @@ type Workflow struct {
 	Parameters     []*Param
 	SuccessActions []*Action
 	FailureActions []*Action
+	// order is the execution order of the steps: the document's, or with
+	// 1.1 step dependencies a stable topological order of them.
+	order []*Step
+	// unsupported is what the workflow's own actions ask for that cannot
+	// be performed (see Step.Unsupported).
+	unsupported []string
+	// refusal is why a run of this workflow is refused (what it can
+	// reach but this tool cannot perform), or nil.
+	refusal error
 	// secretInputs says, for each declared input, whether it is masked.
 	secretInputs map[string]bool
 }
+
+// Order returns the steps in the order a run takes them when no action
+// jumps: document order, or with 1.1 step dependencies a topological order
+// that keeps document order where it can.
+func (w *Workflow) Order() []*Step { return w.order }
 
 // Step returns the step with the given id, or nil.
 func (w *Workflow) Step(id string) *Step {
@@ -108,6 +132,9 @@ const (
 	OperationStep
 	// WorkflowStep calls a workflow (workflowId).
 	WorkflowStep
+	// MessageStep sends or receives an AsyncAPI message (1.1). It is
+	// checked but not performed: the AsyncAPI transport is not built yet.
+	MessageStep
 )
 
 func (k StepKind) String() string {
@@ -116,6 +143,8 @@ func (k StepKind) String() string {
 		return "operation"
 	case WorkflowStep:
 		return "workflow"
+	case MessageStep:
+		return "message"
 	}
 	return "unresolved"
 }
@@ -136,6 +165,19 @@ type Step struct {
 	OnSuccess []*Action // effective: step actions, then workflow ones not redefined
 	OnFailure []*Action
 	Outputs   []Output
+	// Timeout is the 1.1 step timeout (0 for none).
+	Timeout time.Duration
+	// After are the steps this one depends on (1.1 dependsOn and $steps
+	// references), possibly in other workflows or documents; AfterText
+	// names each as written.
+	After     []*Step
+	AfterText []string
+	// Unsupported says what of this step cannot be performed here (an
+	// AsyncAPI step, an XPath 3.1 criterion); a run that could reach the
+	// step is refused before anything is sent.
+	Unsupported []string
+	// pos is the step's place in its workflow's execution order.
+	pos int
 	// perform is the step kind's implementation, set at compile time.
 	perform performer
 }
@@ -159,6 +201,11 @@ type Body struct {
 type Replacement struct {
 	Target string
 	Value  *expr.Value
+	// TargetType is how Target is read: "" (by content type: a JSON
+	// pointer for JSON, XPath for XML), "jsonpointer", "jsonpath" (RFC
+	// 9535, compiled in jp) or "xpath".
+	TargetType string
+	jp         *rfcjsonpath.Path
 }
 
 // Criterion is a compiled criterion with its source position for reports.
@@ -190,10 +237,13 @@ type Action struct {
 	RetryAfter     float64
 	RetryLimit     int
 	Criteria       []*Criterion
+	// Params are the 1.1 parameters passed as inputs to TargetWorkflow.
+	Params []*Param
 }
 
-// Output is a named output expression.
+// Output is a named output: a runtime expression or template, or in 1.1
+// a Selector Object.
 type Output struct {
 	Name  string
-	Value *expr.Template
+	Value *expr.Value
 }

@@ -52,6 +52,7 @@ func (c *compiler) checkReferences(w *Workflow) {
 			if u.before && u.step == t {
 				c.warnf(u.pos, "self-reference", "%s reads step %q's own output before its request is sent: it is undefined on the first visit", e.Text, t.ID)
 			}
+			c.implicitDeps(w, u, t)
 		case expr.SrcWorkflows:
 			if c.plan.byID[e.ID] == nil && !c.externalWorkflow(e.ID) {
 				c.errorf(u.pos, "expression-reference", "%s names workflow %q, which is not in this document", e.Text, e.ID)

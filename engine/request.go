@@ -73,6 +73,8 @@ func (r *run) buildRequest(s *Step, ctx expr.Context) (*builtRequest, error) {
 			}
 		case "cookie":
 			cookies = append(cookies, prm.Name+"="+serializeSimple(v, explode))
+		case "querystring":
+			query = append(query, serializeQueryString(prm, v))
 		}
 	}
 	if i := strings.IndexByte(p, '{'); i >= 0 {
@@ -491,6 +493,13 @@ func applyReplacements(v any, reps []Replacement, ctx expr.Context, ct string) (
 	for _, rep := range reps {
 		val, ok := rep.Value.Eval(ctx)
 		if !ok {
+			continue
+		}
+		if rep.jp != nil {
+			var err error
+			if v, err = rep.setAll(v, val); err != nil {
+				return nil, err
+			}
 			continue
 		}
 		toks, err := jsonpointer.Split(rep.Target)

@@ -47,6 +47,9 @@ func (c *compiler) operationByID(sd *document.Step) *source.Operation {
 	openapiSources, missing := 0, false
 	for _, sdoc := range c.doc.SourceDescriptions {
 		ref := c.plan.sources[sdoc.Name]
+		if ref != nil && ref.Type == "asyncapi" {
+			continue
+		}
 		if ref != nil && (c.unavailable[sdoc.Name] || ref.Source == nil) {
 			missing = true
 			continue

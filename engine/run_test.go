@@ -46,6 +46,7 @@ func newTestServer(t *testing.T, handlers map[string]func(w http.ResponseWriter,
 	ts := &testServer{hits: map[string]int{}}
 	ts.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(strings.NewReader(string(body))) // handlers may read it too
 		key := r.Method + " " + r.URL.Path
 		ts.mu.Lock()
 		ts.hits[key]++

@@ -62,6 +62,13 @@ func (v *Value) AppendJSON(buf []byte, ctx Context) ([]byte, bool, error) {
 		}
 		b, err := appendJSONValue(buf, x)
 		return b, true, err
+	case 's':
+		x, ok, err := v.sel.Eval(ctx)
+		if err != nil || !ok {
+			return buf, false, err
+		}
+		b, err := appendJSONValue(buf, x)
+		return b, true, err
 	}
 	b, err := appendJSONValue(buf, v.lit)
 	return b, true, err

@@ -48,14 +48,16 @@ func ParseCondition(text string) (*Condition, error) {
 	return c, nil
 }
 
-func parseCondition(text string) (*Condition, *Error) {
+func parseCondition(text string) (*Condition, *Error) { return parseConditionV(text, V10) }
+
+func parseConditionV(text string, v Version) (*Condition, *Error) {
 	src, base := text, 0
 	// Nothing in the grammar starts with {, so outer braces can only be
 	// a wrapper.
 	if t := strings.TrimSpace(text); len(t) > 1 && t[0] == '{' && t[len(t)-1] == '}' {
 		src, base = t[1:len(t)-1], strings.IndexByte(text, '{')+1
 	}
-	p := &condParser{src: src, base: base}
+	p := &condParser{src: src, base: base, v: v}
 	p.next()
 	if p.err != nil {
 		return nil, p.err
@@ -166,6 +168,7 @@ type token struct {
 }
 
 type condParser struct {
+	v     Version
 	src   string
 	base  int
 	pos   int
@@ -203,7 +206,7 @@ func (p *condParser) next() {
 			p.pos++
 		}
 		text := s[start:p.pos]
-		e, err := parse(text)
+		e, err := parseV(text, p.v)
 		if err != nil {
 			p.fail(start+err.Offset, "%s", err.Msg)
 			return

@@ -39,6 +39,11 @@ type CriterionSpec struct {
 	Condition string
 	Type      string // "" means simple
 	Version   string
+	// Arazzo is the grammar and rules of the document's version: 1.1
+	// reads jsonpath as RFC 9535 (nodelist truthiness), xpath as XPath 3.1
+	// unless a version says otherwise, and `{$...}` embeds in regex,
+	// jsonpath and xpath conditions.
+	Arazzo Version
 }
 
 // Criterion is a compiled criterion, immutable and safe for concurrent use.
@@ -57,6 +62,12 @@ type Criterion struct {
 	// For jsonpath conditions that embed runtime expressions, the text is
 	// rebuilt and parsed at evaluation time.
 	jpParts []jpPart
+	// embeds are the 1.1 `{$...}` parts of a regex, jsonpath or xpath
+	// condition, substituted as text before it is compiled (at evaluation).
+	embeds []jpPart
+	// Unsupported says why the criterion cannot be evaluated here (an
+	// XPath version without an honest implementation); Eval fails with it.
+	Unsupported string
 }
 
 type jpPart struct {
@@ -103,8 +114,19 @@ func CompileCriterion(spec CriterionSpec) (*Criterion, []FieldError) {
 			errs = append(errs, FieldError{Field: field, Error: e})
 		}
 	}
+	if spec.Arazzo >= V11 && c.Kind != Simple {
+		errs = append(errs, c.compile11()...)
+		if spec.Context == "" {
+			errs = append(errs, FieldError{Field: "context", Error: errAt(0, "a %s criterion needs a context (for example $response.body)", c.Kind)})
+		} else if e, err := parseV(strings.TrimSpace(spec.Context), V11); err != nil {
+			add("context", err)
+		} else {
+			c.context = e
+		}
+		return c, errs
+	}
 	if spec.Context != "" {
-		e, err := parse(strings.TrimSpace(spec.Context))
+		e, err := parseV(strings.TrimSpace(spec.Context), spec.Arazzo)
 		if err != nil {
 			add("context", err)
 		} else {
@@ -116,7 +138,7 @@ func CompileCriterion(spec CriterionSpec) (*Criterion, []FieldError) {
 	}
 	switch c.Kind {
 	case Simple:
-		cond, err := parseCondition(spec.Condition)
+		cond, err := parseConditionV(spec.Condition, spec.Arazzo)
 		if err != nil {
 			add("condition", err)
 			break
@@ -149,6 +171,151 @@ func CompileCriterion(spec CriterionSpec) (*Criterion, []FieldError) {
 		add("type", errAt(0, "unknown criterion type %q (simple, regex, jsonpath or xpath)", spec.Type))
 	}
 	return c, errs
+}
+
+// compile11 compiles a regex, jsonpath or xpath condition by the 1.1 rules.
+func (c *Criterion) compile11() []FieldError {
+	fe := func(field string, e *Error) []FieldError { return []FieldError{{Field: field, Error: e}} }
+	switch c.Kind {
+	case Regex, JSONPath, XPath:
+	default:
+		return fe("type", errAt(0, "unknown criterion type %q (simple, regex, jsonpath or xpath)", c.Spec.Type))
+	}
+	cond := c.Spec.Condition
+	if c.Kind != Regex {
+		cond = strings.TrimSpace(cond)
+		engine, unsupported, err := engineFor(string(c.Kind), c.Spec.Version, cond)
+		if err != nil {
+			return fe("type", err)
+		}
+		if unsupported != "" {
+			c.Unsupported, c.Dialect = unsupported, c.Spec.Version
+			return nil
+		}
+		c.Dialect = engine
+		if engine == DialectGoessner {
+			var out []FieldError
+			for _, e := range c.compileJSONPath() {
+				out = append(out, fe("condition", e)...)
+			}
+			return out
+		}
+	}
+	parts, has, errs := splitEmbeds(cond)
+	if len(errs) > 0 {
+		return fe("condition", errs[0])
+	}
+	if has {
+		c.embeds = parts
+		// Check the shape with each embed replaced by a neutral 0.
+		var b strings.Builder
+		for _, p := range parts {
+			if p.expr == nil {
+				b.WriteString(p.lit)
+			} else {
+				b.WriteString("0")
+			}
+		}
+		cond = b.String()
+	}
+	if err := c.compileText(cond, !has); err != nil {
+		if c.Kind == JSONPath && c.Spec.Version == "" {
+			// Forgiving to run: a Goessner-style comparison (the 1.1
+			// specification's own examples write `$.token != null`) runs
+			// as one, and validate says how to make it exact.
+			c.embeds, c.Dialect = nil, DialectGoessner
+			if errs := c.compileJSONPath(); len(errs) == 0 {
+				return fe("condition", warnAt(0, "%s is not an RFC 9535 query, which Arazzo 1.1 reads jsonpath as; it is evaluated as a JSONPath comparison (pin that with type: {type: jsonpath, version: %s})", c.Spec.Condition, VersionGoessner))
+			}
+			c.Dialect = DialectRFC9535
+		}
+		return fe("condition", err)
+	}
+	return nil
+}
+
+// compileText compiles a regex, RFC 9535 or XPath 1.0 condition; keep
+// stores the result (a condition without embeds is compiled once).
+func (c *Criterion) compileText(cond string, keep bool) *Error {
+	switch c.Kind {
+	case Regex:
+		re, err := regexp.Compile(cond)
+		if err != nil {
+			return errAt(0, "invalid regular expression (Go RE2 syntax): %v", err)
+		}
+		if keep {
+			c.re = re
+		}
+	case JSONPath:
+		p, err := rfcjsonpath.Parse(cond)
+		if err != nil {
+			return errAt(0, "invalid RFC 9535 JSONPath query: %v (Arazzo 1.1 reads jsonpath as RFC 9535; a comparison such as $.a == 1 needs type: {type: jsonpath, version: %s})", err, VersionGoessner)
+		}
+		if keep {
+			c.rfc = p
+		}
+	case XPath:
+		x, err := xpath.Compile(cond)
+		if err != nil {
+			return errAt(0, "invalid XPath 1.0 expression: %v", err)
+		}
+		if keep {
+			c.xp = x
+		}
+	}
+	return nil
+}
+
+// splitEmbeds finds the 1.1 `{$...}` embeds of a condition.
+func splitEmbeds(s string) ([]jpPart, bool, []*Error) {
+	var parts []jpPart
+	lit, has := 0, false
+	for i := 0; i+1 < len(s); i++ {
+		if s[i] != '{' || s[i+1] != '$' {
+			continue
+		}
+		j := strings.IndexByte(s[i:], '}')
+		if j < 0 {
+			return nil, false, []*Error{errAt(i, "unclosed {$ embed: add the closing }")}
+		}
+		e, err := parseV(s[i+1:i+j], V11)
+		if err != nil {
+			err.Offset += i + 1
+			return nil, false, []*Error{err}
+		}
+		parts = append(parts, jpPart{lit: s[lit:i]}, jpPart{expr: e})
+		lit, has = i+j+1, true
+		i += j
+	}
+	return append(parts, jpPart{lit: s[lit:]}), has, nil
+}
+
+// eval11 evaluates a 1.1 regex, jsonpath or xpath condition whose context
+// value is val: embeds are substituted as text, then the condition is
+// compiled and applied. An RFC 9535 query passes on a non-empty nodelist.
+func (c *Criterion) eval11(ctx Context, val any) (bool, error) {
+	if c.embeds != nil {
+		var b strings.Builder
+		for _, p := range c.embeds {
+			if p.expr == nil {
+				b.WriteString(p.lit)
+			} else if v, ok := p.expr.Eval(ctx); ok {
+				b.WriteString(Text(v))
+			}
+		}
+		cp := *c
+		if err := cp.compileText(b.String(), true); err != nil {
+			return false, fmt.Errorf("%s condition after substitution: %s", c.Kind, err.Msg)
+		}
+		c = &cp
+	}
+	switch c.Kind {
+	case Regex:
+		return c.re.MatchString(Text(val)), nil
+	case JSONPath:
+		return len(c.rfc.Select(asJSON(val))) > 0, nil
+	}
+	return evalXPath(c.xp, val)
 }
 
 func (c *Criterion) compileJSONPath() []*Error {
@@ -309,10 +476,19 @@ func (c *Criterion) Eval(ctx Context) (pass bool, err error) {
 			pass, err = false, fmt.Errorf("%s criterion failed to evaluate: %v", c.Kind, r)
 		}
 	}()
+	if c.Unsupported != "" {
+		return false, fmt.Errorf("%s criterion cannot be evaluated: %s", c.Kind, c.Unsupported)
+	}
 	var val any
 	var ok bool
 	if c.context != nil {
 		val, ok = c.context.Eval(ctx)
+	}
+	if c.Spec.Arazzo >= V11 && c.Kind != Simple && c.Dialect != DialectGoessner {
+		if !ok || val == nil {
+			return false, fmt.Errorf("%s context %s is undefined or null", c.Kind, c.Spec.Context)
+		}
+		return c.eval11(ctx, val)
 	}
 	switch c.Kind {
 	case Simple:

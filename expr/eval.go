@@ -81,6 +81,11 @@ func (e *Expression) Eval(ctx Context) (v any, ok bool) {
 		return ctx.SourceDescription(e.ID, e.Name)
 	case SrcComponents:
 		return ctx.Component(e.Part, e.Name)
+	case SrcSelf:
+		if sc, ok := ctx.(SelfContext); ok {
+			s, ok := sc.Self()
+			return s, ok
+		}
 	}
 	return nil, false
 }

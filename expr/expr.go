@@ -36,7 +36,26 @@ const (
 	SrcWorkflows
 	SrcSourceDescriptions
 	SrcComponents
+	// SrcSelf is `$self` (1.1): the document's resolved $self URI.
+	SrcSelf
+	// SrcMessage is `$message` (1.1): an AsyncAPI message, which this tool
+	// does not exchange yet; it parses so 1.1 documents validate.
+	SrcMessage
 )
+
+// Version is the runtime-expression grammar of an Arazzo version. V10 is
+// the zero value, so callers that predate 1.1 keep 1.0's grammar.
+type Version uint8
+
+const (
+	V10 Version = iota
+	V11
+)
+
+// SelfContext is an optional Context extension for `$self`.
+type SelfContext interface {
+	Self() (string, bool)
+}
 
 // Expression is one parsed runtime expression, for example
 // `$steps.start.outputs.jobId` or `$response.body#/items/0/id`.
@@ -85,16 +104,22 @@ func warnAt(off int, format string, args ...any) *Error {
 	return &Error{Offset: off, Msg: fmt.Sprintf(format, args...), Warning: true}
 }
 
-// Parse parses one complete runtime expression.
-func Parse(text string) (*Expression, error) {
-	e, err := parse(text)
+// Parse parses one complete runtime expression in 1.0's grammar.
+func Parse(text string) (*Expression, error) { return ParseVersion(text, V10) }
+
+// ParseVersion parses one complete runtime expression in the grammar of
+// Arazzo version v.
+func ParseVersion(text string, v Version) (*Expression, error) {
+	e, err := parseV(text, v)
 	if err != nil {
 		return nil, err
 	}
 	return e, nil
 }
 
-func parse(text string) (*Expression, *Error) {
+func parse(text string) (*Expression, *Error) { return parseV(text, V10) }
+
+func parseV(text string, v Version) (*Expression, *Error) {
 	e := &Expression{Text: text}
 	if !strings.HasPrefix(text, "$") {
 		return nil, errAt(0, "a runtime expression starts with $")
@@ -170,15 +195,42 @@ func parse(text string) (*Expression, *Error) {
 		if !ok || len(after) < 2 || after[0] != '.' {
 			return nil, errAt(off, "$components needs a kind and a key: $components.parameters.<key>")
 		}
-		switch kind {
-		case "parameters", "successActions", "failureActions", "inputs":
-		default:
+		switch {
+		case kind == "parameters", kind == "successActions", kind == "failureActions":
+		case kind == "inputs" && v == V10:
+		case v == V10:
 			return nil, errAt(off+1, "unknown component kind %q (parameters, successActions, failureActions or inputs)", kind)
+		default:
+			return nil, errAt(off+1, "unknown component kind %q (parameters, successActions or failureActions)", kind)
 		}
 		e.Part, e.Name = kind, after[1:]
 		return e, nil
 	case "$message":
-		return nil, errAt(0, "$message was removed in Arazzo 1.0.1 (it is an AsyncAPI expression of 1.1)")
+		if v == V10 {
+			return nil, errAt(0, "$message is an Arazzo 1.1 expression (AsyncAPI messages); this document declares 1.0: run `arazzo upgrade`")
+		}
+		e.Source = SrcMessage
+		switch {
+		case strings.HasPrefix(rest, ".header.") && len(rest) > len(".header."):
+			e.Part, e.Name = "header", rest[len(".header."):]
+			return e, nil
+		case rest == ".payload" || strings.HasPrefix(rest, ".payload#") || strings.HasPrefix(rest, ".payload.") || strings.HasPrefix(rest, ".payload["):
+			e.Part = "payload"
+			return e, e.parseSuffix(rest[len(".payload"):], off+len(".payload"))
+		}
+		return nil, errAt(off, "after $message expected .header.<name> or .payload")
+	case "$self":
+		if v == V10 {
+			return nil, errAt(0, "$self is an Arazzo 1.1 expression; this document declares 1.0: run `arazzo upgrade`")
+		}
+		if rest != "" {
+			return nil, errAt(off, "$self takes nothing after it")
+		}
+		e.Source = SrcSelf
+		return e, nil
+	}
+	if v >= V11 {
+		return nil, errAt(0, "unknown runtime expression %q: expected $url, $method, $statusCode, $request, $response, $message, $inputs, $outputs, $steps, $workflows, $sourceDescriptions, $components or $self", head)
 	}
 	return nil, errAt(0, "unknown runtime expression %q: expected $url, $method, $statusCode, $request, $response, $inputs, $outputs, $steps, $workflows, $sourceDescriptions or $components", head)
 }
@@ -271,7 +323,7 @@ func (e *Expression) parseSuffix(s string, off int) *Error {
 		return err
 	}
 	e.Nav = nav
-	e.Warnings = append(e.Warnings, warnAt(off, "navigation with . and [] after a value is not Arazzo 1.0 syntax; prefer a JSON pointer (#/...)"))
+	e.Warnings = append(e.Warnings, warnAt(off, "navigation with . and [] after a value is not in the runtime-expression grammar (1.0 or 1.1); prefer a JSON pointer (#/...)"))
 	return nil
 }
 

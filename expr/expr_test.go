@@ -187,7 +187,7 @@ func TestParseErrors(t *testing.T) {
 		{"$response.header.Bad Name", 20, "not allowed in a header name"},
 		{"$response.body#/a~2", 17, "~ in a JSON pointer"},
 		{"$inputs", 7, "needs a name"},
-		{"$message.body", 0, "removed in Arazzo 1.0.1"},
+		{"$message.body", 0, "is an Arazzo 1.1 expression"},
 		{"$components.things.x", 12, "unknown component kind"},
 		{"$workflows.w.steps.x", 12, "only .inputs"},
 		{"$request.cookie.x", 8, "after $request expected"},

@@ -80,12 +80,31 @@ func FuzzCriterion(f *testing.F) {
 		{"jsonpath", `$.ExportJobProperties.JobStatus == "COMPLETED"`}, {"jsonpath", `$[?count(@.pets) > 0]`},
 		{"jsonpath", `$.F[?(@.A == "$steps.s.outputs.a")].S contains "X"`}, {"regex", `^2\d\d$`},
 		{"xpath", "/order/qty = 3"}, {"simple", "$statusCode == 200"},
+		{"jsonpath", `$.a[?@.b == '{$inputs.x}']`}, {"regex", `^{$inputs.p}-\d+$`}, {"xpath", "/a/b[{$inputs.n}]"},
 	} {
 		f.Add(s.kind, s.cond)
 	}
 	ctx := testContext(f, sampleBody)
 	f.Fuzz(func(t *testing.T, kind, cond string) {
-		c, _ := CompileCriterion(CriterionSpec{Context: "$response.body", Condition: cond, Type: kind})
-		c.Eval(ctx)
+		for _, v := range []Version{V10, V11} {
+			c, _ := CompileCriterion(CriterionSpec{Context: "$response.body", Condition: cond, Type: kind, Arazzo: v})
+			c.Eval(ctx)
+		}
+	})
+}
+
+// FuzzSelector: a Selector Object of any text and type compiles and
+// evaluates without panicking.
+func FuzzSelector(f *testing.F) {
+	for _, s := range []struct{ typ, version, sel string }{
+		{"jsonpath", "", "$.items[*].id"}, {"jsonpath", VersionGoessner, "$.a[?(@.b > 1)]"},
+		{"jsonpointer", "", "/a/0"}, {"xpath", "xpath-10", "count(//a)"}, {"xpath", "", "/a/b[1]/@c"},
+	} {
+		f.Add(s.typ, s.version, s.sel)
+	}
+	ctx := testContext(f, sampleBody)
+	f.Fuzz(func(t *testing.T, typ, version, sel string) {
+		s, _ := CompileSelector(map[string]any{"context": "$response.body", "selector": sel, "type": map[string]any{"type": typ, "version": version}})
+		s.Eval(ctx)
 	})
 }

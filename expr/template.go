@@ -27,12 +27,15 @@ type part struct {
 // errors with offsets into s; a string that starts with `$` but is not a
 // valid expression stays a literal with a warning (RX13), while a broken
 // `{$...}` embed is an error.
-func ParseTemplate(s string) (*Template, []*Error) {
+func ParseTemplate(s string) (*Template, []*Error) { return ParseTemplateVersion(s, V10) }
+
+// ParseTemplateVersion is ParseTemplate in the grammar of Arazzo version v.
+func ParseTemplateVersion(s string, v Version) (*Template, []*Error) {
 	t := &Template{Text: s}
 	trimmed := strings.TrimSpace(s)
 	if strings.HasPrefix(trimmed, "$") {
 		lead := strings.Index(s, "$")
-		e, err := parse(trimmed)
+		e, err := parseV(trimmed, v)
 		if err == nil {
 			t.whole = e
 			return t, shift(e.Warnings, lead)
@@ -59,7 +62,7 @@ func ParseTemplate(s string) (*Template, []*Error) {
 			t.parts = append(t.parts, part{lit: rest[:i]})
 		}
 		src := rest[i+1 : i+j]
-		e, err := parse(src)
+		e, err := parseV(src, v)
 		if err != nil {
 			err.Offset += off + i + 1
 			errs = append(errs, err)
@@ -79,7 +82,7 @@ func ParseTemplate(s string) (*Template, []*Error) {
 // looksLikeExpression tells a mistyped expression (`$steps.x.response`)
 // from a literal that merely starts with a dollar (`$100`).
 func looksLikeExpression(s string) bool {
-	for _, p := range []string{"$url", "$method", "$statusCode", "$request", "$response", "$inputs", "$outputs", "$steps", "$workflows", "$sourceDescriptions", "$components", "$message"} {
+	for _, p := range []string{"$url", "$method", "$statusCode", "$request", "$response", "$inputs", "$outputs", "$steps", "$workflows", "$sourceDescriptions", "$components", "$message", "$self"} {
 		if strings.HasPrefix(s, p) {
 			return true
 		}
@@ -169,18 +172,42 @@ func Text(v any) string {
 type Value struct {
 	lit  any
 	tmpl *Template
+	sel  *Selector
 	keys []string
 	obj  []*Value
 	arr  []*Value
-	kind byte // 'l' literal, 't' template, 'o' object, 'a' array
+	kind byte // 'l' literal, 't' template, 'o' object, 'a' array, 's' selector
 }
 
 // CompileValue compiles a plain JSON value whose string leaves may be
 // expressions or templates. Errors name the path of the leaf.
-func CompileValue(v any) (*Value, []PathError) {
+func CompileValue(v any) (*Value, []PathError) { return CompileValueVersion(v, V10) }
+
+// CompileValueVersion is CompileValue in the grammar of Arazzo version v;
+// from 1.1 on, an object shaped as a Selector Object is one.
+func CompileValueVersion(v any, ver Version) (*Value, []PathError) {
 	var errs []PathError
-	out := compileValue(v, "", &errs)
+	c := valueCompiler{v: ver, errs: &errs}
+	out := c.compile(v, "")
 	return out, errs
+}
+
+type valueCompiler struct {
+	v    Version
+	errs *[]PathError
+}
+
+// Selector returns the Selector Object the value is, or nil.
+func (v *Value) Selector() *Selector { return v.sel }
+
+// Template is the value's template when it is a string with expressions
+// (or a plain string), else nil: an object, an array, a selector or a
+// non-string literal.
+func (v *Value) Template() *Template {
+	if v == nil {
+		return nil
+	}
+	return v.tmpl
 }
 
 // PathError is an expression problem at a JSON pointer inside a value.
@@ -189,10 +216,11 @@ type PathError struct {
 	*Error
 }
 
-func compileValue(v any, path string, errs *[]PathError) *Value {
+func (c valueCompiler) compile(v any, path string) *Value {
+	errs := c.errs
 	switch x := v.(type) {
 	case string:
-		t, es := ParseTemplate(x)
+		t, es := ParseTemplateVersion(x, c.v)
 		for _, e := range es {
 			*errs = append(*errs, PathError{Path: path, Error: e})
 		}
@@ -201,16 +229,23 @@ func compileValue(v any, path string, errs *[]PathError) *Value {
 		}
 		return &Value{kind: 't', tmpl: t}
 	case map[string]any:
+		if c.v >= V11 && IsSelector(x) {
+			sel, es := CompileSelector(x)
+			for _, e := range es {
+				*errs = append(*errs, PathError{Path: path + "/" + e.Field, Error: e.Error})
+			}
+			return &Value{kind: 's', sel: sel}
+		}
 		keys := sortedKeys(x)
 		o := &Value{kind: 'o', keys: keys}
 		for _, k := range keys {
-			o.obj = append(o.obj, compileValue(x[k], path+"/"+jsonpointer.Escape(k), errs))
+			o.obj = append(o.obj, c.compile(x[k], path+"/"+jsonpointer.Escape(k)))
 		}
 		return o
 	case []any:
 		a := &Value{kind: 'a'}
 		for i, e := range x {
-			a.arr = append(a.arr, compileValue(e, path+"/"+itoa(i), errs))
+			a.arr = append(a.arr, c.compile(e, path+"/"+itoa(i)))
 		}
 		return a
 	}
@@ -222,6 +257,8 @@ func (v *Value) Expressions() []*Expression {
 	switch v.kind {
 	case 't':
 		return v.tmpl.Expressions()
+	case 's':
+		return v.sel.Expressions()
 	case 'o':
 		var out []*Expression
 		for _, c := range v.obj {
@@ -232,6 +269,21 @@ func (v *Value) Expressions() []*Expression {
 		var out []*Expression
 		for _, c := range v.arr {
 			out = append(out, c.Expressions()...)
+		}
+		return out
+	}
+	return nil
+}
+
+// Selectors lists every Selector Object inside the value.
+func (v *Value) Selectors() []*Selector {
+	switch v.kind {
+	case 's':
+		return []*Selector{v.sel}
+	case 'o', 'a':
+		var out []*Selector
+		for _, c := range append(append([]*Value{}, v.obj...), v.arr...) {
+			out = append(out, c.Selectors()...)
 		}
 		return out
 	}
@@ -251,6 +303,9 @@ func (v *Value) Eval(ctx Context) (any, bool) {
 	switch v.kind {
 	case 't':
 		return v.tmpl.Eval(ctx)
+	case 's':
+		x, ok, _ := v.sel.Eval(ctx)
+		return x, ok
 	case 'o':
 		m := make(map[string]any, len(v.keys))
 		for i, k := range v.keys {

@@ -42,6 +42,10 @@ type stepInfo struct {
 	Method    string `json:"method,omitempty"`
 	Path      string `json:"path,omitempty"`
 	Workflow  string `json:"workflow,omitempty"`
+	// 1.1: an AsyncAPI step's action, the step's dependencies and timeout.
+	Message   string   `json:"message,omitempty"`
+	DependsOn []string `json:"dependsOn,omitempty"`
+	TimeoutMS int64    `json:"timeoutMs,omitempty"`
 }
 
 type workflowInfo struct {
@@ -84,13 +88,15 @@ func describeWorkflow(w *engine.Workflow) workflowInfo {
 			info.Inputs = append(info.Inputs, in)
 		}
 	}
-	for _, s := range w.Steps {
-		si := stepInfo{StepID: s.ID}
+	for _, s := range w.Order() {
+		si := stepInfo{StepID: s.ID, DependsOn: s.AfterText, TimeoutMS: s.Timeout.Milliseconds()}
 		switch {
 		case s.Operation != nil:
 			si.Operation, si.Method, si.Path = s.Operation.ID, s.Operation.Method, s.Operation.Path
 		case s.Callee != nil:
 			si.Workflow = s.Callee.ID
+		case s.Kind == engine.MessageStep:
+			si.Message = s.Doc.Action + " " + s.Doc.OperationID + s.Doc.ChannelPath + s.Doc.OperationPath
 		}
 		info.Steps = append(info.Steps, si)
 	}
@@ -181,8 +187,17 @@ func printWorkflowInfo(out io.Writer, w workflowInfo) {
 	fmt.Fprintln(out, "  steps:")
 	for i, s := range w.Steps {
 		target := "calls workflow " + s.Workflow
-		if s.Workflow == "" {
+		switch {
+		case s.Message != "":
+			target = "AsyncAPI " + s.Message + " (not supported by run)"
+		case s.Workflow == "":
 			target = fmt.Sprintf("%s %s (%s)", s.Method, s.Path, s.Operation)
+		}
+		if len(s.DependsOn) > 0 {
+			target += ", after " + strings.Join(s.DependsOn, ", ")
+		}
+		if s.TimeoutMS > 0 {
+			target += fmt.Sprintf(", timeout %dms", s.TimeoutMS)
 		}
 		fmt.Fprintf(out, "    %d. %-24s %s\n", i+1, s.StepID, target)
 	}

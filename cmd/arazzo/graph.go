@@ -90,7 +90,8 @@ func (g *graph) add(w *engine.Workflow) {
 	start, end, fail := nodeID(w, "start"), nodeID(w, "end"), nodeID(w, "fail")
 	c.nodes = append(c.nodes, gNode{id: start, label: "start", shape: "start"})
 	var more []*engine.Workflow
-	for i, s := range w.Steps {
+	steps := w.Order()
+	for i, s := range steps {
 		id := nodeID(w, s.ID)
 		if i == 0 {
 			g.edges = append(g.edges, gEdge{from: start, to: id})
@@ -102,12 +103,14 @@ func (g *graph) add(w *engine.Workflow) {
 			more = append(more, s.Callee)
 		case s.Operation != nil:
 			c.nodes = append(c.nodes, gNode{id: id, label: s.ID + "\n" + s.Operation.Method + " " + s.Operation.ID, shape: "step"})
+		case s.Kind == engine.MessageStep:
+			c.nodes = append(c.nodes, gNode{id: id, label: s.ID + "\nAsyncAPI " + s.Doc.Action, shape: "step"})
 		default:
 			c.nodes = append(c.nodes, gNode{id: id, label: s.ID, shape: "step"})
 		}
 		next := end
-		if i+1 < len(w.Steps) {
-			next = nodeID(w, w.Steps[i+1].ID)
+		if i+1 < len(steps) {
+			next = nodeID(w, steps[i+1].ID)
 		}
 		if !g.actionEdges(w, s, s.OnSuccess, id, end, fail, &more) {
 			g.edges = append(g.edges, gEdge{from: id, to: next, label: "success"})

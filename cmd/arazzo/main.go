@@ -129,7 +129,7 @@ func newRootCmd(h host, stdin io.Reader, stdout, stderr io.Writer) *cobra.Comman
 	root := &cobra.Command{
 		Use:   "arazzo",
 		Short: "Validate and run Arazzo workflow documents",
-		Long: `arazzo runs Arazzo 1.0.x workflow documents (the OpenAPI Initiative's format for
+		Long: `arazzo runs Arazzo 1.0.x and 1.1.x workflow documents (the OpenAPI Initiative's format for
 multi-step API workflows) against the APIs their OpenAPI descriptions describe.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -139,6 +139,6 @@ multi-step API workflows) against the APIs their OpenAPI descriptions describe.`
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newValidateCmd(h), newLintCmd(h), newRunCmd(h), newDescribeCmd(h), newGraphCmd(h), newMCPCmd(h), newEmulateCmd(), newVersionCmd())
+	root.AddCommand(newValidateCmd(h), newLintCmd(h), newRunCmd(h), newDescribeCmd(h), newGraphCmd(h), newUpgradeCmd(h), newMCPCmd(h), newEmulateCmd(), newVersionCmd())
 	return root
 }

@@ -131,10 +131,25 @@ func TestMCPStdioServesTheSeed(t *testing.T) {
 	if out["jobStatus"] != "COMPLETED" || out["jobId"] == "" {
 		t.Errorf("outputs %v", out)
 	}
-	mu.Lock()
-	got := strings.Join(progress, "\n")
-	mu.Unlock()
-	for _, want := range []string{"step startExportJob", "step pollExportJob (visit 2)", "waiting 20ms before step pollExportJob", "step listExportJobs"} {
+	// Progress notifications are handled apart from the result: the last
+	// may still be on its way when the call returns.
+	wants := []string{"step startExportJob", "step pollExportJob (visit 2)", "waiting 20ms before step pollExportJob", "step listExportJobs"}
+	var got string
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		mu.Lock()
+		got = strings.Join(progress, "\n")
+		mu.Unlock()
+		missing := 0
+		for _, want := range wants {
+			if !strings.Contains(got, want) {
+				missing++
+			}
+		}
+		if missing == 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	for _, want := range wants {
 		if !strings.Contains(got, want) {
 			t.Errorf("no progress %q in:\n%s", want, got)
 		}

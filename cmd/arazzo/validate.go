@@ -19,7 +19,8 @@ func newValidateCmd(h host) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "validate FILE...",
 		Short: "Check Arazzo documents against the schema and the specification's rules",
-		Long: `validate checks each document against the official Arazzo 1.0 JSON Schema and
+		Long: `validate checks each document against the official Arazzo JSON Schema of the
+version it declares (1.0.x or 1.1.x) and
 the rules the schema cannot express (references, operations, expressions), and
 prints one line per finding: file:line:col: severity: message [rule].
 

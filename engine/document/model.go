@@ -1,4 +1,7 @@
-// Package document is the Arazzo 1.0.x object model and its parser.
+// Package document is the Arazzo object model, one for 1.0.x and 1.1.x
+// documents, and its parser. Version records which one a document declares;
+// the fields 1.1 added are zero in a 1.0 document (the parser reports any a
+// 1.0 document uses, pointing to `arazzo upgrade`).
 //
 // Every object keeps the position of its own node and of each of its fields,
 // so that later stages (the validator, the compiler, the executor) can point
@@ -24,7 +27,42 @@ type Node struct {
 	Pos        Pos
 	FieldPos   map[string]Pos
 	Extensions map[string]any
+	keyPos     map[string]Pos
 }
+
+// KeyAt returns the position of field's key (where a schema error about an
+// unknown field points), or of the object when the field is absent.
+func (n *Node) KeyAt(field string) Pos {
+	if p, ok := n.keyPos[field]; ok {
+		return p
+	}
+	return n.Pos
+}
+
+// Version is the Arazzo specification version a document declares, by
+// minor version: the patch number changes no rule.
+type Version uint8
+
+const (
+	// VUnknown: no arazzo field, or one this tool does not know; the
+	// document is checked by the 1.0 rules and an error says why.
+	VUnknown Version = iota
+	V10
+	V11
+)
+
+func (v Version) String() string {
+	switch v {
+	case V10:
+		return "1.0"
+	case V11:
+		return "1.1"
+	}
+	return "unknown"
+}
+
+// AtLeast11 reports whether the 1.1 rules apply.
+func (v Version) AtLeast11() bool { return v >= V11 }
 
 // At returns the position of field's value, or of the object when the field
 // is absent, so a diagnostic always has somewhere sensible to point.
@@ -44,8 +82,11 @@ func (n *Node) Has(field string) bool {
 // Document is the root Arazzo Specification Object.
 type Document struct {
 	Node
-	File               string // the path or URL it was read from
-	Arazzo             string
+	File    string // the path or URL it was read from
+	Arazzo  string
+	Version Version // from Arazzo
+	// Self is the 1.1 `$self` field as written (a URI reference).
+	Self               string
 	Info               Info
 	SourceDescriptions []*SourceDescription
 	Workflows          []*Workflow
@@ -85,11 +126,14 @@ type Workflow struct {
 	Parameters     []*ParameterRef
 }
 
-// Outputs is an ordered map from an output name to its runtime expression.
+// Outputs is an ordered map from an output name to its runtime expression
+// (Values) or, in 1.1, its Selector Object (Raw holds every value as
+// written, strings included).
 type Outputs struct {
 	Node
 	Names  []string
 	Values map[string]string
+	Raw    map[string]any
 }
 
 // Step is the Step Object.
@@ -106,6 +150,15 @@ type Step struct {
 	OnSuccess       []*ActionRef
 	OnFailure       []*ActionRef
 	Outputs         *Outputs
+	// 1.1 fields. Timeout is in milliseconds (nil when absent); DependsOn
+	// lists step ids and $workflows / $sourceDescriptions step references.
+	Timeout   *int64
+	DependsOn []string
+	// AsyncAPI step fields, parsed so they can be checked and refused.
+	ChannelPath      string
+	Action           string
+	CorrelationID    any
+	HasCorrelationID bool
 }
 
 // Parameter is the Parameter Object.
@@ -142,6 +195,8 @@ type Action struct {
 	RetryAfter *float64
 	RetryLimit *int64
 	Criteria   []*Criterion
+	// Parameters (1.1) are the inputs of a goto or retry workflowId target.
+	Parameters []*ParameterRef
 }
 
 // ActionRef is either an inline action or a Reusable Object naming one.
@@ -164,6 +219,9 @@ type Replacement struct {
 	Node
 	Target string
 	Value  any
+	// TargetType and TargetVersion are the 1.1 targetSelectorType (a plain
+	// type or an Expression Type Object); empty when absent.
+	TargetType, TargetVersion string
 }
 
 // Criterion is the Criterion Object. Type holds the plain type string or the

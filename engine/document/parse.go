@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/arazzo-go/arazzo/engine/diag"
+	"github.com/arazzo-go/arazzo/expr"
 	"github.com/arazzo-go/arazzo/expr/jsonpointer"
 )
 
@@ -179,6 +180,26 @@ func kindName(n *yaml.Node) string {
 type parser struct {
 	file  string
 	diags diag.List
+	// version and declared are what the document's arazzo field says.
+	version  Version
+	declared string
+}
+
+// only11 reports a 1.1 feature used in a document that declares 1.0.
+func (p *parser) only11(pos Pos, what string) {
+	if p.version != V10 {
+		return
+	}
+	p.errorf(pos, "arazzo-1.1-feature", "%s is an Arazzo 1.1 feature, but this document declares arazzo: %s; run `arazzo upgrade %s` to make it a 1.1 document", what, p.declared, p.file)
+}
+
+// only11Fields reports each 1.1-only field of an object in a 1.0 document.
+func (p *parser) only11Fields(n *Node, fields ...string) {
+	for _, f := range fields {
+		if n.Has(f) {
+			p.only11(n.KeyAt(f), fmt.Sprintf("the %s field", f))
+		}
+	}
 }
 
 func (p *parser) report(sev diag.Severity, pos Pos, rule, format string, args ...any) {
@@ -203,6 +224,7 @@ func (p *parser) fields(n *yaml.Node, into *Node) map[string]*yaml.Node {
 	n = deref(n)
 	into.Pos = posOf(n)
 	into.FieldPos = map[string]Pos{}
+	into.keyPos = map[string]Pos{}
 	out := map[string]*yaml.Node{}
 	if n.Kind != yaml.MappingNode {
 		return out
@@ -211,6 +233,7 @@ func (p *parser) fields(n *yaml.Node, into *Node) map[string]*yaml.Node {
 		k, v := n.Content[i], deref(n.Content[i+1])
 		out[k.Value] = v
 		into.FieldPos[k.Value] = contentPos(v)
+		into.keyPos[k.Value] = posOf(k)
 		if strings.HasPrefix(k.Value, "x-") {
 			if into.Extensions == nil {
 				into.Extensions = map[string]any{}
@@ -260,14 +283,20 @@ func (p *parser) document(root *yaml.Node, doc *Document) {
 	f := p.fields(root, &doc.Node)
 	if v := f["arazzo"]; v != nil {
 		doc.Arazzo = str(v)
+		doc.Version = VersionOf(doc.Arazzo)
 		switch {
 		case v.Kind == yaml.ScalarNode && (v.Tag == "!!float" || v.Tag == "!!int"):
 			p.errorf(posOf(v), "arazzo-version",
 				"arazzo: %s is read as a number, not a version string; quote it (arazzo: \"1.0.1\") or write the full version (arazzo: 1.0.1)", v.Value)
 			doc.Raw.(map[string]any)["arazzo"] = v.Value
-		case v.Kind == yaml.ScalarNode && v.Tag == "!!str" && !arazzoVersionRE.MatchString(v.Value) && strings.HasPrefix(v.Value, "1."):
-			p.errorf(posOf(v), "arazzo-version", "arazzo version %q is not supported: this tool runs Arazzo 1.0.x documents", v.Value)
+		case v.Kind == yaml.ScalarNode && v.Tag == "!!str" && doc.Version == VUnknown && strings.HasPrefix(v.Value, "1."):
+			p.errorf(posOf(v), "arazzo-version", "arazzo version %q is not supported: this tool runs Arazzo 1.0.x and 1.1.x documents", v.Value)
 		}
+	}
+	p.version, p.declared = doc.Version, doc.Arazzo
+	if v := f["$self"]; v != nil {
+		doc.Self = str(v)
+		p.only11(doc.KeyAt("$self"), "the $self field")
 	}
 	if v := f["info"]; v != nil {
 		info := p.fields(v, &doc.Info.Node)
@@ -288,6 +317,9 @@ func (p *parser) document(root *yaml.Node, doc *Document) {
 		sd := &SourceDescription{}
 		sf := p.fields(n, &sd.Node)
 		sd.Name, sd.URL, sd.Type = str(sf["name"]), str(sf["url"]), str(sf["type"])
+		if sd.Type == "asyncapi" {
+			p.only11(sd.At("type"), "an asyncapi source description")
+		}
 		doc.SourceDescriptions = append(doc.SourceDescriptions, sd)
 	}
 	for _, n := range seq(f["workflows"]) {
@@ -298,7 +330,22 @@ func (p *parser) document(root *yaml.Node, doc *Document) {
 	}
 }
 
-var arazzoVersionRE = regexp.MustCompile(`^1\.0\.\d+(-.+)?$`)
+var (
+	arazzo10RE = regexp.MustCompile(`^1\.0\.\d+(-.+)?$`)
+	arazzo11RE = regexp.MustCompile(`^1\.1\.\d+(-.+)?$`)
+)
+
+// VersionOf maps an arazzo field to the rules that apply: the patch number
+// and a pre-release suffix change nothing (checklist L4).
+func VersionOf(arazzo string) Version {
+	switch {
+	case arazzo10RE.MatchString(arazzo):
+		return V10
+	case arazzo11RE.MatchString(arazzo):
+		return V11
+	}
+	return VUnknown
+}
 
 func (p *parser) workflow(n *yaml.Node) *Workflow {
 	w := &Workflow{}
@@ -343,6 +390,13 @@ func (p *parser) step(n *yaml.Node) *Step {
 			repf := p.fields(r, &rep.Node)
 			rep.Target = str(repf["target"])
 			rep.Value = plain(repf["value"])
+			if t := repf["targetSelectorType"]; t != nil {
+				rep.TargetType, rep.TargetVersion = p.exprType(t)
+			}
+			p.only11Fields(&rep.Node, "targetSelectorType")
+			if expr.IsSelector(rep.Value) {
+				p.only11(rep.At("value"), "a Selector Object")
+			}
 			rb.Replacements = append(rb.Replacements, rep)
 		}
 		s.RequestBody = rb
@@ -351,6 +405,19 @@ func (p *parser) step(n *yaml.Node) *Step {
 	s.OnSuccess = p.actions(f["onSuccess"])
 	s.OnFailure = p.actions(f["onFailure"])
 	s.Outputs = p.outputs(f["outputs"])
+	if v := f["timeout"]; v != nil && v.Kind == yaml.ScalarNode {
+		if x, err := strconv.ParseInt(v.Value, 10, 64); err == nil {
+			s.Timeout = &x
+		}
+	}
+	for _, d := range seq(f["dependsOn"]) {
+		s.DependsOn = append(s.DependsOn, str(d))
+	}
+	s.ChannelPath, s.Action = str(f["channelPath"]), str(f["action"])
+	if v, ok := f["correlationId"]; ok {
+		s.CorrelationID, s.HasCorrelationID = plain(v), true
+	}
+	p.only11Fields(&s.Node, "timeout", "dependsOn", "channelPath", "action", "correlationId")
 	return s
 }
 
@@ -358,7 +425,7 @@ func (p *parser) outputs(n *yaml.Node) *Outputs {
 	if n == nil {
 		return nil
 	}
-	o := &Outputs{Values: map[string]string{}}
+	o := &Outputs{Values: map[string]string{}, Raw: map[string]any{}}
 	p.fields(n, &o.Node)
 	if n.Kind != yaml.MappingNode {
 		return o
@@ -369,6 +436,10 @@ func (p *parser) outputs(n *yaml.Node) *Outputs {
 			o.Names = append(o.Names, k)
 		}
 		o.Values[k] = str(v)
+		o.Raw[k] = plain(v)
+		if expr.IsSelector(o.Raw[k]) {
+			p.only11(o.At(k), "a Selector Object")
+		}
 	}
 	return o
 }
@@ -390,6 +461,12 @@ func (p *parser) parameter(n *yaml.Node) *Parameter {
 	f := p.fields(n, &prm.Node)
 	prm.Name, prm.In = str(f["name"]), str(f["in"])
 	prm.Value = plain(f["value"])
+	if prm.In == "querystring" {
+		p.only11(prm.At("in"), "in: querystring")
+	}
+	if expr.IsSelector(prm.Value) {
+		p.only11(prm.At("value"), "a Selector Object")
+	}
 	return prm
 }
 
@@ -449,7 +526,30 @@ func (p *parser) action(n *yaml.Node) *Action {
 		}
 	}
 	a.Criteria = p.criteria(f["criteria"])
+	a.Parameters = p.parameters(f["parameters"])
+	p.only11Fields(&a.Node, "parameters")
 	return a
+}
+
+// exprType reads a type that is a plain string or an Expression Type
+// Object, and reports versions only 1.1 defines.
+func (p *parser) exprType(t *yaml.Node) (typ, version string) {
+	if t.Kind != yaml.MappingNode {
+		if s := str(t); s == "jsonpointer" {
+			p.only11(posOf(t), "the jsonpointer expression type")
+		}
+		return str(t), ""
+	}
+	var tn Node
+	tf := p.fields(t, &tn)
+	typ, version = str(tf["type"]), str(tf["version"])
+	switch {
+	case typ == "jsonpointer":
+		p.only11(tn.At("type"), "the jsonpointer expression type")
+	case version == "rfc9535" || version == "xpath-31":
+		p.only11(tn.At("version"), "version "+version)
+	}
+	return typ, version
 }
 
 func (p *parser) criteria(n *yaml.Node) []*Criterion {
@@ -461,9 +561,8 @@ func (p *parser) criteria(n *yaml.Node) []*Criterion {
 		c.Version = str(f["version"])
 		if t := f["type"]; t != nil {
 			if t.Kind == yaml.MappingNode {
-				var tn Node
-				tf := p.fields(t, &tn)
-				c.Type, c.Version, c.TypeIsObject = str(tf["type"]), str(tf["version"]), true
+				c.Type, c.Version = p.exprType(t)
+				c.TypeIsObject = true
 			} else {
 				c.Type = str(t)
 			}

@@ -81,7 +81,8 @@ func TestParseModelAndPositions(t *testing.T) {
 func TestParseErrors(t *testing.T) {
 	tests := []struct{ in, rule, msg string }{
 		{"arazzo: 1.0\n", "arazzo-version", "quote it"},
-		{"arazzo: '1.1.0'\n", "arazzo-version", "not supported"},
+		{"arazzo: '1.2.0'\n", "arazzo-version", "not supported"},
+		{"arazzo: 1.0.1\n$self: https://x/\n", "arazzo-1.1-feature", "arazzo upgrade"},
 		{"- a\n", "structure", "must be an object"},
 		{"a: [\n", "syntax", "did not find expected"},
 		{"", "syntax", "empty"},

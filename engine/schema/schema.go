@@ -1,9 +1,14 @@
-// Package schema checks Arazzo documents against the official Arazzo 1.0
-// JSON Schema and validates workflow inputs against their JSON Schemas.
+// Package schema checks Arazzo documents against the official Arazzo JSON
+// Schema of the version they declare (1.0.x or 1.1.x) and validates
+// workflow inputs against their JSON Schemas.
 //
-// The embedded schema is the published 2024-08-01 one, unchanged on disk.
-// Where it contradicts the specification's prose (checklist §18) the prose
-// wins; patchSpecSchema lists each correction made after loading it.
+// Both embedded schemas are the published ones, unchanged on disk. Where
+// the 1.0 schema contradicts the specification's prose (checklist §18) the
+// prose wins; patchSpecSchema lists each correction made after loading it.
+// The 1.1 schema fixed most of those contradictions and is used as
+// published but for a regular expression Go cannot compile and the one
+// contradiction left (patchSpec11Schema); the specification's own 1.1
+// schema tests pin its verdicts.
 package schema
 
 import (
@@ -27,26 +32,41 @@ import (
 //go:embed arazzo-1.0.schema.yaml
 var specSchemaYAML []byte
 
-const specSchemaURL = "https://spec.openapis.org/arazzo/1.0/schema/2024-08-01"
+//go:embed arazzo-1.1.schema.yaml
+var spec11SchemaYAML []byte
 
-// The compiled schema is immutable once built, so one copy serves every
-// goroutine; building it costs a few milliseconds, paid on first use.
-var compiled = sync.OnceValues(func() (*jsonschema.Schema, error) {
+const (
+	specSchemaURL   = "https://spec.openapis.org/arazzo/1.0/schema/2024-08-01"
+	spec11SchemaURL = "https://spec.openapis.org/arazzo/1.1/schema/WORK-IN-PROGRESS"
+)
+
+// The compiled schemas are immutable once built, so one copy serves every
+// goroutine; building one costs a few milliseconds, paid on first use.
+var (
+	compiled   = sync.OnceValues(func() (*jsonschema.Schema, error) { return compileSpec(specSchemaYAML, specSchemaURL, patchSpecSchema) })
+	compiled11 = sync.OnceValues(func() (*jsonschema.Schema, error) {
+		return compileSpec(spec11SchemaYAML, spec11SchemaURL, patchSpec11Schema)
+	})
+)
+
+func compileSpec(text []byte, url string, patch func(map[string]any)) (*jsonschema.Schema, error) {
 	var n yaml.Node
-	if err := yaml.Unmarshal(specSchemaYAML, &n); err != nil {
+	if err := yaml.Unmarshal(text, &n); err != nil {
 		return nil, err
 	}
 	raw, err := document.FromYAML(&n)
 	if err != nil {
 		return nil, err
 	}
-	patchSpecSchema(raw.(map[string]any))
+	if patch != nil {
+		patch(raw.(map[string]any))
+	}
 	c := jsonschema.NewCompiler()
-	if err := c.AddResource(specSchemaURL, raw); err != nil {
+	if err := c.AddResource(url, raw); err != nil {
 		return nil, err
 	}
-	return c.Compile(specSchemaURL)
-})
+	return c.Compile(url)
+}
 
 // patchSpecSchema applies the prose-over-schema decisions of checklist §18.
 func patchSpecSchema(root map[string]any) {
@@ -84,12 +104,38 @@ func patchSpecSchema(root map[string]any) {
 	delete(def("reusable-object"), "unevaluatedProperties")
 }
 
+// patchSpec11Schema rewrites the one pattern of the 1.1 schema that RE2
+// cannot compile: a dependsOn stepId is `^(?!\$).+$` (a negative
+// lookahead), which is the same language as `^[^$\n].*$`. And where the
+// schema contradicts the prose, as 1.0's did, the prose wins: a payload
+// replacement value is "Any | {expression} | Selector Object", so a
+// number or an object is allowed (the schema allows strings and Selector
+// Objects only); an object with a selector must still be a valid one.
+func patchSpec11Schema(root map[string]any) {
+	defs := root["$defs"].(map[string]any)
+	defs["payload-replacement-object"].(map[string]any)["properties"].(map[string]any)["value"] = map[string]any{
+		"if":   map[string]any{"type": "object", "required": []any{"selector"}},
+		"then": map[string]any{"$ref": "#/$defs/selector-object"},
+	}
+	step := defs["step-object-base"].(map[string]any)
+	items := step["properties"].(map[string]any)["dependsOn"].(map[string]any)["items"].(map[string]any)
+	first := items["oneOf"].([]any)[0].(map[string]any)
+	if first["pattern"] == `^(?!\$).+$` {
+		first["pattern"] = `^[^$\n].*$`
+	}
+}
+
 var printer = message.NewPrinter(language.English)
 
-// ValidateDocument checks the document against the Arazzo schema and returns
-// one diagnostic per problem, placed at the offending field.
+// ValidateDocument checks the document against the Arazzo schema of the
+// version it declares (the 1.0 schema when it declares none it knows) and
+// returns one diagnostic per problem, placed at the offending field.
 func ValidateDocument(doc *document.Document) diag.List {
-	sch, err := compiled()
+	get := compiled
+	if doc.Version == document.V11 {
+		get = compiled11
+	}
+	sch, err := get()
 	if err != nil {
 		return diag.List{{File: doc.File, Line: 1, Column: 1, Severity: diag.Error, Rule: "schema", Message: "internal: cannot compile the Arazzo schema: " + err.Error()}}
 	}

@@ -60,6 +60,36 @@ type Loader struct {
 
 	mu    sync.Mutex
 	cache map[string]*cached
+	// ident maps an Arazzo 1.1 document's identity (its resolved $self)
+	// to where it was read (see Identify).
+	ident map[string]string
+}
+
+// Identify records that the Arazzo document read from location has the
+// identity self (its $self, resolved). Arazzo 1.1 references a document
+// by its $self URI rather than by where it happens to be, so a later
+// reference to that URI is read from location, not fetched.
+func (l *Loader) Identify(self, location string) {
+	if self == "" || self == location {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ident == nil {
+		l.ident = map[string]string{}
+	}
+	if _, taken := l.ident[self]; !taken {
+		l.ident[self] = location
+	}
+}
+
+// Locate returns where the document whose identity is uri was read, when
+// one with that $self has been loaded or identified.
+func (l *Loader) Locate(uri string) (string, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	loc, ok := l.ident[uri]
+	return loc, ok
 }
 
 type cached struct {
@@ -313,6 +343,9 @@ func readCapped(r io.Reader, max int64, what string) ([]byte, error) {
 // declared type ("openapi", "arazzo" or "" to sniff). Results are cached
 // by location.
 func (l *Loader) Load(ctx context.Context, location string, typ Type) (*Source, error) {
+	if loc, ok := l.Locate(location); ok {
+		location = loc
+	}
 	l.mu.Lock()
 	if l.cache == nil {
 		l.cache = map[string]*cached{}
@@ -349,6 +382,11 @@ func (l *Loader) load(ctx context.Context, location string) (*Source, error) {
 			return nil, fmt.Errorf("%s: %s", location, diags.Error())
 		}
 		src.Arazzo = doc
+		if doc.Version.AtLeast11() && doc.Self != "" {
+			if self, err := Resolve(location, doc.Self); err == nil {
+				l.Identify(self, location)
+			}
+		}
 		return src, nil
 	}
 	ld := openapi3.NewLoader()

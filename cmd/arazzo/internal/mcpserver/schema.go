@@ -101,7 +101,7 @@ func inline(root, v any, seen []string) any {
 func outputSchema(w *engine.Workflow) map[string]any {
 	props := map[string]any{}
 	for _, o := range w.Outputs {
-		props[o.Name] = typeOf(w, nil, o.Value, nil, 0)
+		props[o.Name] = typeOf(w, nil, o.Value.Template(), nil, 0)
 	}
 	return map[string]any{"type": "object", "properties": props}
 }
@@ -174,7 +174,7 @@ func typeOf(w *engine.Workflow, s *engine.Step, t *expr.Template, ptr []string, 
 	case expr.SrcSteps:
 		if st := w.Step(e.ID); st != nil {
 			if o := outputNamed(st.Outputs, e.Name); o != nil {
-				return typeOf(w, st, o.Value, ptr, depth+1)
+				return typeOf(w, st, o.Value.Template(), ptr, depth+1)
 			}
 		}
 	case expr.SrcWorkflows:
@@ -182,7 +182,7 @@ func typeOf(w *engine.Workflow, s *engine.Step, t *expr.Template, ptr []string, 
 			switch e.Part {
 			case "outputs":
 				if o := outputNamed(callee.Outputs, e.Name); o != nil {
-					return typeOf(callee, nil, o.Value, ptr, depth+1)
+					return typeOf(callee, nil, o.Value.Template(), ptr, depth+1)
 				}
 			case "inputs":
 				return inputTypeOf(callee, append([]string{e.Name}, ptr...))
@@ -191,7 +191,7 @@ func typeOf(w *engine.Workflow, s *engine.Step, t *expr.Template, ptr []string, 
 	case expr.SrcOutputs: // a step that calls a workflow reads its outputs
 		if s != nil && s.Callee != nil {
 			if o := outputNamed(s.Callee.Outputs, e.Name); o != nil {
-				return typeOf(s.Callee, nil, o.Value, ptr, depth+1)
+				return typeOf(s.Callee, nil, o.Value.Template(), ptr, depth+1)
 			}
 		}
 	case expr.SrcResponse:
