@@ -20,7 +20,7 @@ func TestErrorSummary(t *testing.T) {
 		if tc.header != "" {
 			h.Set("X-Amzn-ErrorType", tc.header)
 		}
-		code, msg := Protocol{"1.0"}.ErrorSummary(h, []byte(tc.body))
+		code, msg := Protocol{version: "1.0"}.ErrorSummary(h, []byte(tc.body))
 		if code != tc.code || msg != tc.msg {
 			t.Errorf("ErrorSummary(%q, %s) = %q, %q; want %q, %q", tc.header, tc.body, code, msg, tc.code, tc.msg)
 		}
@@ -28,15 +28,17 @@ func TestErrorSummary(t *testing.T) {
 }
 
 func TestPrepareSetsTheProtocolContentType(t *testing.T) {
-	r := &protocol.Request{Header: http.Header{}, HasBody: true, ContentType: "application/json"}
-	if err := (Protocol{"1.1"}).Prepare(r); err != nil {
+	r := &protocol.Request{Header: http.Header{"X-Amz-Target": {"S.Op"}}, Method: "POST", Path: "/", ContentType: "application/json"}
+	r.SetBody([]byte(`{}`))
+	if err := (Protocol{version: "1.1"}).Prepare(r); err != nil {
 		t.Fatal(err)
 	}
 	if got := r.Header.Get("Content-Type"); got != "application/x-amz-json-1.1" || r.ContentType != got || len(r.Notices) != 1 {
 		t.Fatalf("Content-Type %q, request %q, notices %q", got, r.ContentType, r.Notices)
 	}
-	r = &protocol.Request{Header: http.Header{}, HasBody: true, ContentType: "application/x-amz-json-1.1; charset=utf-8"}
-	_ = (Protocol{"1.1"}).Prepare(r)
+	r = &protocol.Request{Header: http.Header{"X-Amz-Target": {"S.Op"}}, Method: "POST", Path: "/", ContentType: "application/x-amz-json-1.1; charset=utf-8"}
+	r.SetBody([]byte(`{}`))
+	_ = (Protocol{version: "1.1"}).Prepare(r)
 	if len(r.Notices) != 0 {
 		t.Fatalf("a matching media type got a notice: %q", r.Notices)
 	}
