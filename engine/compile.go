@@ -261,6 +261,9 @@ func (c *compiler) workflow(index int, w *Workflow) {
 	}
 	c.curStep = nil
 	c.checkReferences(w)
+	for _, s := range w.Steps {
+		c.checkPollCoverage(s)
+	}
 }
 
 func outputsOf(o *document.Outputs) []string {
