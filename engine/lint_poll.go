@@ -142,4 +142,3 @@ func responseMember(op *openapi3.Operation, ptr string) *openapi3.Schema {
 	}
 	return sch
 }
-
