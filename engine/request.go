@@ -36,6 +36,16 @@ func (r *run) buildRequest(s *Step, ctx expr.Context) (*builtRequest, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, overridden := r.opts.Servers[s.Source.Name]; !overridden {
+		for _, m := range r.opts.Middleware {
+			if er, ok := m.(EndpointResolver); ok {
+				var note string
+				if base, note = er.Endpoint(s.Source, op, base); note != "" {
+					b.Notices = append(b.Notices, note)
+				}
+			}
+		}
+	}
 	// Descriptions of RPC-style APIs key several operations on one path
 	// with a fragment ("/#Action=X"); the fragment only tells them apart
 	// and is never sent.

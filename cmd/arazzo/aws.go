@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
+	"sort"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -21,6 +23,10 @@ type awsFlags struct {
 	profile     string
 	maxAttempts int
 	emulate     string
+	// signingNames override the inferred signing name: SOURCE=NAME.
+	signingNames []string
+	// dryRun sends nothing, so it needs no credentials.
+	dryRun bool
 }
 
 // configureAWS signs the requests of every source whose description says
@@ -38,14 +44,32 @@ func configureAWS(ctx context.Context, plan *engine.Plan, opts *engine.Options, 
 	if fl.emulate != "" && fl.emulate != "healthlake" {
 		return stop, fmt.Errorf("--emulate %q: the only emulator is healthlake", fl.emulate)
 	}
+	cfg := sigv4.Config{Region: fl.region, MaxAttempts: fl.maxAttempts}
+	for _, sn := range fl.signingNames {
+		src, name, ok := strings.Cut(sn, "=")
+		if !ok || src == "" || name == "" {
+			return stop, withCode(exitUsage, fmt.Errorf("--signing-name %q: want SOURCE=NAME", sn))
+		}
+		if plan.Source(src) == nil {
+			return stop, withCode(exitUsage, fmt.Errorf("--signing-name %q: the document has no source named %s", sn, src))
+		}
+		if cfg.SigningNames == nil {
+			cfg.SigningNames = map[string]string{}
+		}
+		cfg.SigningNames[src] = name
+	}
 	schemes := sigv4.Sources(plan)
+	for src := range cfg.SigningNames {
+		if _, ok := schemes[src]; !ok {
+			schemes[src] = sigv4.Scheme{SigningName: cfg.SigningNames[src], Why: "--signing-name"}
+		}
+	}
 	if len(schemes) == 0 {
 		if fl.emulate != "" {
 			return stop, fmt.Errorf("--emulate %s: no source of this document is an AWS API", fl.emulate)
 		}
 		return stop, nil
 	}
-	cfg := sigv4.Config{Region: fl.region, MaxAttempts: fl.maxAttempts}
 	if cfg.Region == "" {
 		cfg.Region = getenv("AWS_REGION")
 	}
@@ -80,6 +104,19 @@ func configureAWS(ctx context.Context, plan *engine.Plan, opts *engine.Options, 
 			return stop, fmt.Errorf("loading the AWS configuration: %v", err)
 		}
 		cfg.Credentials, cfg.Region = awsCfg.Credentials, awsCfg.Region
+		if !fl.dryRun {
+			// A source that looks like AWS is never called unsigned: with no
+			// credentials the run stops here, before anything is sent.
+			if _, err := cfg.Credentials.Retrieve(ctx); err != nil || cfg.Credentials == nil {
+				var names []string
+				for name, sc := range schemes {
+					names = append(names, name+" ("+sc.Why+")")
+				}
+				sort.Strings(names)
+				return stop, fmt.Errorf("%s %s signed with AWS SigV4 but no AWS credentials are available (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give --profile); nothing was sent",
+					strings.Join(names, ", "), map[bool]string{true: "is", false: "are"}[len(names) == 1])
+			}
+		}
 	}
 	opts.Middleware = append(opts.Middleware, sigv4.New(cfg))
 	return stop, nil

@@ -90,6 +90,7 @@ inputs or the command line are invalid (nothing was sent); 130 interrupted.`,
 	f.StringVar(&fl.aws.region, "region", "", "AWS region for signed sources (default: AWS_REGION, the profile, or the description's default)")
 	f.StringVar(&fl.aws.profile, "profile", "", "AWS shared-config profile for credentials (default: AWS_PROFILE or default)")
 	f.IntVar(&fl.aws.maxAttempts, "aws-max-attempts", 3, "attempts for throttled or transient AWS errors, with the SDK's standard backoff (1: no retries)")
+	f.StringArrayVar(&fl.aws.signingNames, "signing-name", nil, "SigV4 signing name of a source, SOURCE=NAME, where the description's is wrong or missing (repeatable)")
 	f.StringVar(&fl.aws.emulate, "emulate", "", "send AWS calls to a built-in emulator instead (healthlake); no AWS account needed")
 	return cmd
 }
@@ -264,6 +265,7 @@ func planOptions(ctx context.Context, h host, fl *runFlags, jobs []job, base eng
 		}
 		o := base
 		o.Servers = maps.Clone(base.Servers)
+		fl.aws.dryRun = fl.dryRun
 		stop, err := configureAWS(ctx, j.plan, &o, &fl.aws, h.getenv, note)
 		stops = append(stops, stop)
 		if err != nil {

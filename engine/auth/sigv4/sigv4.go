@@ -22,10 +22,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -33,6 +35,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/smithy-go"
+	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/arazzo-go/arazzo/engine"
 	"github.com/arazzo-go/arazzo/engine/protocol"
@@ -46,42 +49,137 @@ type Scheme struct {
 	// RegionVariable is the server variable that holds the region, if any.
 	RegionVariable string
 	DefaultRegion  string
+	// Host is the server's host with its variables expanded, when it is
+	// an AWS host (*.amazonaws.com, *.amazonaws.com.cn).
+	Host string
+	// Why says what in the description marks it as SigV4, for messages.
+	Why string
 }
 
-// Detect reports whether a source is signed with SigV4 and how.
+// Detect reports whether a source is signed with SigV4 and how. A source
+// is when its description says so (a security scheme with
+// x-amazon-apigateway-authtype: awsSigv4, an apiKey scheme for the
+// Authorization header described as Signature Version 4,
+// info.x-aws-signingName) or its server is an AWS host once its variables
+// are expanded (https://personalize.{region}.amazonaws.com). The signing
+// name is info.x-aws-signingName, else the host's service label.
 func Detect(src *source.Source) (Scheme, bool) {
 	if src == nil || src.OpenAPI == nil {
 		return Scheme{}, false
 	}
 	doc := src.OpenAPI
-	signed := false
-	if doc.Components != nil {
-		for _, ref := range doc.Components.SecuritySchemes {
-			if ref != nil && ref.Value != nil && ref.Value.Extensions["x-amazon-apigateway-authtype"] == "awsSigv4" {
-				signed = true
-			}
-		}
-	}
 	var sc Scheme
-	if doc.Info != nil {
-		sc.SigningName, _ = doc.Info.Extensions["x-aws-signingName"].(string)
-	}
-	if len(doc.Servers) > 0 && doc.Servers[0] != nil {
-		sv := doc.Servers[0]
-		if u, err := url.Parse(sv.URL); err == nil && strings.HasSuffix(u.Hostname(), ".amazonaws.com") {
-			signed = true
-			if sc.SigningName == "" {
-				sc.SigningName, _, _ = strings.Cut(u.Hostname(), ".")
+	if doc.Components != nil {
+		for name, ref := range doc.Components.SecuritySchemes {
+			if ref == nil || ref.Value == nil {
+				continue
+			}
+			v := ref.Value
+			if t, _ := v.Extensions["x-amazon-apigateway-authtype"].(string); strings.EqualFold(t, "awsSigv4") {
+				sc.Why = "security scheme " + name + " (x-amazon-apigateway-authtype: awsSigv4)"
+			} else if v.Type == "apiKey" && strings.EqualFold(v.Name, "Authorization") && sigv4Words.MatchString(v.Description+" "+name) {
+				sc.Why = "security scheme " + name + " (an Authorization apiKey described as Signature Version 4)"
 			}
 		}
+	}
+	if doc.Info != nil {
+		if n, _ := doc.Info.Extensions["x-aws-signingName"].(string); n != "" {
+			sc.SigningName = n
+			if sc.Why == "" {
+				sc.Why = "info.x-aws-signingName"
+			}
+		}
+	}
+	servers := doc.Servers
+	if len(servers) == 0 {
+		for _, op := range src.Operations() {
+			if ss := op.Servers(); len(ss) > 0 {
+				servers = ss
+				break
+			}
+		}
+	}
+	if len(servers) > 0 && servers[0] != nil {
+		sv := servers[0]
 		if v, ok := sv.Variables["region"]; ok {
 			sc.RegionVariable, sc.DefaultRegion = "region", v.Default
 		}
+		if host, service, region, ok := awsHost(expand(sv)); ok {
+			sc.Host = host
+			if sc.Why == "" {
+				sc.Why = "the AWS host " + host
+			}
+			if sc.SigningName == "" {
+				sc.SigningName = service
+			}
+			if sc.DefaultRegion == "" && region != "" && sc.RegionVariable == "" {
+				sc.DefaultRegion = region
+			}
+		}
 	}
-	if !signed || sc.SigningName == "" {
+	if sc.Why == "" || sc.SigningName == "" {
 		return Scheme{}, false
 	}
 	return sc, true
+}
+
+var sigv4Words = regexp.MustCompile(`(?i)sig(nature)?\s*(version\s*)?v?4|aws4-hmac|sigv4`)
+
+// expand fills a server URL template with its variables' defaults; a
+// region variable without one gets us-east-1 (only the host's shape
+// matters here).
+func expand(sv *openapi3.Server) string {
+	u := sv.URL
+	for name, v := range sv.Variables {
+		val := v.Default
+		if val == "" && name == "region" {
+			val = "us-east-1"
+		}
+		u = strings.ReplaceAll(u, "{"+name+"}", val)
+	}
+	return u
+}
+
+// awsHost reads an AWS endpoint: its host, the service label (the label
+// before the region, or before the domain when there is no region) and
+// the region label, if any.
+func awsHost(raw string) (host, service, region string, ok bool) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Hostname() == "" {
+		return "", "", "", false
+	}
+	host = strings.ToLower(u.Hostname())
+	rest := ""
+	for _, suffix := range []string{".amazonaws.com.cn", ".amazonaws.com"} {
+		if r, cut := strings.CutSuffix(host, suffix); cut {
+			rest, ok = r, true
+			break
+		}
+	}
+	if !ok || rest == "" {
+		return "", "", "", false
+	}
+	labels := strings.Split(rest, ".")
+	if n := len(labels); n > 1 && regionRE.MatchString(labels[n-1]) {
+		region, labels = labels[n-1], labels[:n-1]
+	}
+	service = labels[len(labels)-1]
+	return host, service, region, true
+}
+
+// regionRE matches region names of every partition (us-east-1,
+// cn-north-1, us-gov-west-1, eu-central-2, ap-southeast-4, ...).
+var regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
+
+// Partition is the DNS suffix of a region's partition.
+func Partition(region string) (name, suffix string) {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn", "amazonaws.com.cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov", "amazonaws.com"
+	}
+	return "aws", "amazonaws.com"
 }
 
 // Signer is a Caller that signs each request with SigV4 (a fresh signature
@@ -137,11 +235,19 @@ func (s *Signer) Do(req *http.Request) (*http.Response, error) {
 		for _, h := range []string{"Authorization", "X-Amz-Date", "X-Amz-Security-Token"} {
 			r.Header.Del(h)
 		}
+		if signsPayloadHeader(s.Service) {
+			// S3 reads the payload's hash from this header, and requires it.
+			r.Header.Set("X-Amz-Content-Sha256", hash)
+		}
+		region := s.Region
+		if _, _, hr, ok := awsHost(r.URL.String()); ok && hr != "" {
+			region = hr // the endpoint's region is the one it verifies
+		}
 		creds, err := s.Credentials.Retrieve(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("cannot get AWS credentials: %w", err)
 		}
-		if err := v4.NewSigner().SignHTTP(ctx, creds, r, hash, s.Service, s.Region, now()); err != nil {
+		if err := v4.NewSigner().SignHTTP(ctx, creds, r, hash, s.Service, region, now()); err != nil {
 			return nil, fmt.Errorf("cannot sign the request: %w", err)
 		}
 		resp, err := s.Next.Do(r)
@@ -213,13 +319,22 @@ func ReadError(resp *http.Response, p protocol.Protocol) *APIError {
 	return &APIError{Status: resp.StatusCode, Code: code, Message: msg}
 }
 
+// signsPayloadHeader: S3 and its variants take the payload hash in
+// x-amz-content-sha256, signed.
+func signsPayloadHeader(service string) bool {
+	return service == "s3" || strings.HasPrefix(service, "s3-") || service == "s3express"
+}
+
 // Config is how to sign a plan's AWS sources.
 type Config struct {
-	Credentials aws.CredentialsProvider // wrapped in a cache by New
+	Credentials aws.CredentialsProvider // wrapped in a cache by New; nil: AWS sources fail unsent
 	// Region overrides the description's default region.
-	Region      string
-	MaxAttempts int
-	Sleep       func(ctx context.Context, d time.Duration) error
+	Region string
+	// SigningNames overrides the signing name inferred for a source, by
+	// source name.
+	SigningNames map[string]string
+	MaxAttempts  int
+	Sleep        func(ctx context.Context, d time.Duration) error
 }
 
 // Sources finds the plan's sources that are signed with SigV4, by name.
@@ -236,8 +351,9 @@ func Sources(plan *engine.Plan) map[string]Scheme {
 }
 
 // Auth signs the requests of SigV4 sources; it is an engine.Middleware
-// and, for the region server variable, an engine.ServerVariableDefaults.
-// One Auth may serve any number of plans and concurrent runs.
+// and, for the region server variable and AWS endpoints, an
+// engine.ServerVariableDefaults and an engine.EndpointResolver. One Auth
+// may serve any number of plans and concurrent runs.
 type Auth struct {
 	cfg   Config
 	creds aws.CredentialsProvider
@@ -253,19 +369,43 @@ func New(cfg Config) *Auth {
 }
 
 // Region is the region a source is signed for: Config.Region, else the
-// description's default.
+// description's default (the region variable's, or the host's).
 func (a *Auth) Region(sc Scheme) string {
 	if a.cfg.Region != "" {
 		return a.cfg.Region
 	}
-	return sc.DefaultRegion
+	if sc.DefaultRegion != "" {
+		return sc.DefaultRegion
+	}
+	return "us-east-1"
 }
 
-// Wrap signs src's requests when its description says SigV4.
-func (a *Auth) Wrap(src *engine.SourceRef, next engine.Caller) engine.Caller {
+func (a *Auth) detect(src *engine.SourceRef) (Scheme, bool) {
 	sc, ok := Detect(src.Source)
+	if n := a.cfg.SigningNames[src.Name]; n != "" {
+		sc.SigningName = n
+		if !ok {
+			sc.Why, ok = "a signing name given for it", true
+		}
+	}
+	return sc, ok
+}
+
+// ErrNoCredentials is the error of a request to an AWS source when no
+// credentials are available: it is never sent unsigned.
+var ErrNoCredentials = errors.New("no AWS credentials are available")
+
+// Wrap signs src's requests when its description says SigV4. Without
+// credentials every request of such a source fails before it is sent.
+func (a *Auth) Wrap(src *engine.SourceRef, next engine.Caller) engine.Caller {
+	sc, ok := a.detect(src)
 	if !ok {
 		return next
+	}
+	if a.creds == nil {
+		return engine.CallerFunc(func(*http.Request) (*http.Response, error) {
+			return nil, fmt.Errorf("source %s is an AWS API (%s) and %w to sign its requests; nothing was sent", src.Name, sc.Why, ErrNoCredentials)
+		})
 	}
 	return &Signer{Credentials: a.creds, Region: a.Region(sc), Service: sc.SigningName, Next: next,
 		Protocol: src.Protocol, MaxAttempts: a.cfg.MaxAttempts, Sleep: a.cfg.Sleep}
@@ -274,9 +414,76 @@ func (a *Auth) Wrap(src *engine.SourceRef, next engine.Caller) engine.Caller {
 // ServerVariables puts the signing region in the description's region
 // server variable, so the request goes where it is signed for.
 func (a *Auth) ServerVariables(src *engine.SourceRef) map[string]string {
-	sc, ok := Detect(src.Source)
+	sc, ok := a.detect(src)
 	if !ok || sc.RegionVariable == "" {
 		return nil
 	}
 	return map[string]string{sc.RegionVariable: a.Region(sc)}
+}
+
+// Endpoint sends an AWS source's requests where AWS answers them: over
+// https; on the regional endpoint of the signing region's partition when
+// the description gives a global-looking host (service.amazonaws.com) or
+// another region's; with the operation's host prefix (x-aws-hostPrefix,
+// the SDKs' per-operation endpoint prefix, "runtime-" say). A server the
+// user overrides is never changed (the engine does not ask).
+func (a *Auth) Endpoint(src *engine.SourceRef, op *source.Operation, server string) (string, string) {
+	sc, ok := a.detect(src)
+	if !ok {
+		return server, ""
+	}
+	u, err := url.Parse(server)
+	if err != nil {
+		return server, ""
+	}
+	host, service, region, isAWS := awsHost(server)
+	if !isAWS {
+		return server, ""
+	}
+	var why []string
+	if u.Scheme == "http" {
+		u.Scheme = "https"
+		why = append(why, "https (AWS endpoints answer only on it)")
+	}
+	want := a.Region(sc)
+	if region != "" && sc.RegionVariable != "" {
+		// The region came from the server variable: a --server-var the
+		// user gave wins, and the signer signs for the host's region.
+		want = region
+	}
+	_, suffix := Partition(want)
+	regional := service + "." + want + "." + suffix
+	prefix := ""
+	if i := strings.Index(host, service+"."); i > 0 {
+		prefix = host[:i] // a bucket or an account label before the service
+	}
+	if prefix+regional != host {
+		switch {
+		case region == "":
+			why = append(why, "the regional endpoint of "+want+" instead of the global-looking "+host)
+		case region != want:
+			why = append(why, "region "+want+" instead of the description's "+region)
+		default:
+			why = append(why, "the domain of "+want+"'s partition")
+		}
+	}
+	if op != nil {
+		if hp, _ := op.Op.Extensions["x-aws-hostPrefix"].(string); hp != "" && !strings.HasPrefix(host, hp) && !strings.Contains(hp, "{") {
+			prefix = hp + prefix
+			why = append(why, "the operation's host prefix "+hp)
+		}
+	}
+	newHost := prefix + regional
+	if port := u.Port(); port != "" {
+		newHost += ":" + port
+	}
+	if newHost == u.Host && len(why) == 0 {
+		return server, ""
+	}
+	u.Host = newHost
+	out := u.String()
+	if len(why) == 0 {
+		return out, ""
+	}
+	return out, fmt.Sprintf("requests of %s go to %s: %s", src.Name, out, strings.Join(why, "; "))
 }
