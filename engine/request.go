@@ -77,6 +77,12 @@ func (r *run) buildRequest(s *Step, ctx expr.Context) (*builtRequest, error) {
 			}
 			b.path[prm.Name] = expr.Text(v)
 			p = strings.ReplaceAll(p, "{"+prm.Name+"}", text)
+			if strings.Contains(p, "{+"+prm.Name+"}") || strings.Contains(p, "{"+prm.Name+"+}") {
+				// A reserved (RFC 6570 {+name}) or greedy ({name+}) label
+				// spans segments: its slashes stay slashes.
+				greedy := strings.ReplaceAll(text, "%2F", "/")
+				p = strings.ReplaceAll(strings.ReplaceAll(p, "{+"+prm.Name+"}", greedy), "{"+prm.Name+"+}", greedy)
+			}
 		case "query":
 			if b.query == nil {
 				b.query = map[string]string{}

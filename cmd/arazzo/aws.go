@@ -14,6 +14,9 @@ import (
 	"github.com/arazzo-go/arazzo/engine"
 	"github.com/arazzo-go/arazzo/engine/auth/sigv4"
 	"github.com/arazzo-go/arazzo/engine/protocol/awsjson"
+	"github.com/arazzo-go/arazzo/engine/protocol/awsquery"
+	"github.com/arazzo-go/arazzo/engine/protocol/restjson"
+	"github.com/arazzo-go/arazzo/engine/protocol/restxml"
 	"github.com/arazzo-go/arazzo/examples/emulators/healthlake"
 )
 
@@ -123,6 +126,8 @@ func configureAWS(ctx context.Context, plan *engine.Plan, opts *engine.Options, 
 }
 
 // compileOptions are the wire protocols the CLI knows, beyond plain HTTP.
+// Order matters: the shaped protocols claim their sources first, and
+// restJson1, the fallback for AWS descriptions, comes last.
 func compileOptions() []engine.CompileOption {
-	return []engine.CompileOption{engine.WithProtocols(awsjson.Detect)}
+	return []engine.CompileOption{engine.WithProtocols(awsjson.Detect, awsquery.Detect, restxml.Detect, restjson.Detect)}
 }

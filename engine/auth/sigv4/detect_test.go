@@ -11,8 +11,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/arazzo-go/arazzo/engine"
+	"github.com/arazzo-go/arazzo/engine/protocol"
+	"github.com/arazzo-go/arazzo/engine/protocol/awsquery"
+	"github.com/arazzo-go/arazzo/engine/protocol/restxml"
 	"github.com/arazzo-go/arazzo/engine/source"
 )
 
@@ -125,4 +129,33 @@ func TestS3PayloadHashHeader(t *testing.T) {
 func sha(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
+}
+
+// Throttling in an XML protocol's error body is retried like AWS JSON's:
+// the source's protocol reads the code (S3's SlowDown, the query
+// protocols' Throttling).
+func TestXMLThrottlingIsRetried(t *testing.T) {
+	for _, tc := range []struct {
+		p    protocol.Protocol
+		body string
+	}{
+		{restxml.Protocol{}, `<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>`},
+		{awsquery.Protocol{}, `<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error></ErrorResponse>`},
+	} {
+		calls := 0
+		next := engine.CallerFunc(func(r *http.Request) (*http.Response, error) {
+			calls++
+			if calls == 1 {
+				return &http.Response{StatusCode: 503, Header: http.Header{"Content-Type": {"application/xml"}}, Body: io.NopCloser(strings.NewReader(tc.body))}, nil
+			}
+			return &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(""))}, nil
+		})
+		s := &Signer{Credentials: staticCreds("AKID", "secret", ""), Region: "us-east-1", Service: "s3", Next: next, Protocol: tc.p,
+			MaxAttempts: 3, Sleep: func(context.Context, time.Duration) error { return nil }}
+		req, _ := http.NewRequestWithContext(context.Background(), "GET", "https://s3.us-east-1.amazonaws.com/b", nil)
+		resp, err := s.Do(req)
+		if err != nil || resp.StatusCode != 200 || calls != 2 {
+			t.Fatalf("%s: %v %v after %d calls", tc.p.Name(), resp, err, calls)
+		}
+	}
 }

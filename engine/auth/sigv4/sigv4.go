@@ -35,10 +35,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/smithy-go"
-	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/arazzo-go/arazzo/engine"
 	"github.com/arazzo-go/arazzo/engine/protocol"
+	"github.com/arazzo-go/arazzo/engine/protocol/awsdesc"
 	"github.com/arazzo-go/arazzo/engine/protocol/awsjson"
 	"github.com/arazzo-go/arazzo/engine/source"
 )
@@ -90,21 +90,11 @@ func Detect(src *source.Source) (Scheme, bool) {
 			}
 		}
 	}
-	servers := doc.Servers
-	if len(servers) == 0 {
-		for _, op := range src.Operations() {
-			if ss := op.Servers(); len(ss) > 0 {
-				servers = ss
-				break
-			}
-		}
-	}
-	if len(servers) > 0 && servers[0] != nil {
-		sv := servers[0]
+	if sv := awsdesc.FirstServer(src); sv != nil {
 		if v, ok := sv.Variables["region"]; ok {
 			sc.RegionVariable, sc.DefaultRegion = "region", v.Default
 		}
-		if host, service, region, ok := awsHost(expand(sv)); ok {
+		if host, service, region, ok := awsdesc.Host(awsdesc.Expand(sv)); ok {
 			sc.Host = host
 			if sc.Why == "" {
 				sc.Why = "the AWS host " + host
@@ -124,63 +114,6 @@ func Detect(src *source.Source) (Scheme, bool) {
 }
 
 var sigv4Words = regexp.MustCompile(`(?i)sig(nature)?\s*(version\s*)?v?4|aws4-hmac|sigv4`)
-
-// expand fills a server URL template with its variables' defaults; a
-// region variable without one gets us-east-1 (only the host's shape
-// matters here).
-func expand(sv *openapi3.Server) string {
-	u := sv.URL
-	for name, v := range sv.Variables {
-		val := v.Default
-		if val == "" && name == "region" {
-			val = "us-east-1"
-		}
-		u = strings.ReplaceAll(u, "{"+name+"}", val)
-	}
-	return u
-}
-
-// awsHost reads an AWS endpoint: its host, the service label (the label
-// before the region, or before the domain when there is no region) and
-// the region label, if any.
-func awsHost(raw string) (host, service, region string, ok bool) {
-	u, err := url.Parse(raw)
-	if err != nil || u.Hostname() == "" {
-		return "", "", "", false
-	}
-	host = strings.ToLower(u.Hostname())
-	rest := ""
-	for _, suffix := range []string{".amazonaws.com.cn", ".amazonaws.com"} {
-		if r, cut := strings.CutSuffix(host, suffix); cut {
-			rest, ok = r, true
-			break
-		}
-	}
-	if !ok || rest == "" {
-		return "", "", "", false
-	}
-	labels := strings.Split(rest, ".")
-	if n := len(labels); n > 1 && regionRE.MatchString(labels[n-1]) {
-		region, labels = labels[n-1], labels[:n-1]
-	}
-	service = labels[len(labels)-1]
-	return host, service, region, true
-}
-
-// regionRE matches region names of every partition (us-east-1,
-// cn-north-1, us-gov-west-1, eu-central-2, ap-southeast-4, ...).
-var regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
-
-// Partition is the DNS suffix of a region's partition.
-func Partition(region string) (name, suffix string) {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn", "amazonaws.com.cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov", "amazonaws.com"
-	}
-	return "aws", "amazonaws.com"
-}
 
 // Signer is a Caller that signs each request with SigV4 (a fresh signature
 // on every attempt, over the exact body bytes sent) and retries throttling
@@ -240,7 +173,7 @@ func (s *Signer) Do(req *http.Request) (*http.Response, error) {
 			r.Header.Set("X-Amz-Content-Sha256", hash)
 		}
 		region := s.Region
-		if _, _, hr, ok := awsHost(r.URL.String()); ok && hr != "" {
+		if _, _, hr, ok := awsdesc.Host(r.URL.String()); ok && hr != "" {
 			region = hr // the endpoint's region is the one it verifies
 		}
 		creds, err := s.Credentials.Retrieve(ctx)
@@ -436,7 +369,7 @@ func (a *Auth) Endpoint(src *engine.SourceRef, op *source.Operation, server stri
 	if err != nil {
 		return server, ""
 	}
-	host, service, region, isAWS := awsHost(server)
+	host, service, region, isAWS := awsdesc.Host(server)
 	if !isAWS {
 		return server, ""
 	}
@@ -451,7 +384,7 @@ func (a *Auth) Endpoint(src *engine.SourceRef, op *source.Operation, server stri
 		// user gave wins, and the signer signs for the host's region.
 		want = region
 	}
-	_, suffix := Partition(want)
+	_, suffix := awsdesc.Partition(want)
 	regional := service + "." + want + "." + suffix
 	prefix := ""
 	if i := strings.Index(host, service+"."); i > 0 {

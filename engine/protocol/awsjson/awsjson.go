@@ -20,13 +20,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"regexp"
 	"sort"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/arazzo-go/arazzo/engine/protocol"
+	"github.com/arazzo-go/arazzo/engine/protocol/awsdesc"
 	"github.com/arazzo-go/arazzo/engine/source"
 )
 
@@ -38,12 +38,12 @@ func Detect(src *source.Source) protocol.Protocol {
 	ext := src.OpenAPI.Info.Extensions
 	prefix, _ := ext["x-aws-targetPrefix"].(string)
 	version := ""
-	switch ext["x-aws-protocol"] {
+	switch awsdesc.Declared(src) {
 	case "awsJson1_0":
 		version = "1.0"
 	case "awsJson1_1":
 		version = "1.1"
-	case nil:
+	case "":
 	default:
 		return nil // another protocol, declared
 	}
@@ -76,17 +76,11 @@ func Detect(src *source.Source) protocol.Protocol {
 		return nil
 	}
 	if version == "" {
+		// Nothing says which: 1.1 is the version most JSON services speak.
 		version = "1.1"
-		// JSON 1.0 services carry their API version in the target prefix
-		// (DynamoDB_20120810); 1.1 ones name the service alone.
-		if dated.MatchString(prefix) {
-			version = "1.0"
-		}
 	}
 	return Protocol{version: version, prefix: prefix}
 }
-
-var dated = regexp.MustCompile(`_\d{8}$`)
 
 // targetPrefix reads `Prefix` from an X-Amz-Target parameter whose schema
 // enumerates or defaults `Prefix.Operation`.
@@ -191,6 +185,9 @@ func (p Protocol) Prepare(r *protocol.Request) error {
 		if _, set := body[name]; set {
 			r.DropParam(prm)
 			continue
+		}
+		if msch == nil {
+			msch = prm.Schema // a REST-shaped description types the parameter alone
 		}
 		body[name] = protocol.Coerce(prm.Value, msch)
 		r.DropParam(prm)

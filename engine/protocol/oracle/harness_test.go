@@ -20,6 +20,9 @@ import (
 	"github.com/arazzo-go/arazzo/engine"
 	"github.com/arazzo-go/arazzo/engine/auth/sigv4"
 	"github.com/arazzo-go/arazzo/engine/protocol/awsjson"
+	"github.com/arazzo-go/arazzo/engine/protocol/awsquery"
+	"github.com/arazzo-go/arazzo/engine/protocol/restjson"
+	"github.com/arazzo-go/arazzo/engine/protocol/restxml"
 	"github.com/arazzo-go/arazzo/engine/source"
 )
 
@@ -80,7 +83,7 @@ func serve(t *testing.T, h http.Handler) string {
 func runArazzo(t *testing.T, file, workflow string, inputs map[string]any, server string) (*engine.Result, []engine.Event) {
 	t.Helper()
 	plan, diags := engine.LoadFile(context.Background(), file, &source.Loader{},
-		engine.WithProtocols(awsjson.Detect))
+		engine.WithProtocols(awsjson.Detect, awsquery.Detect, restxml.Detect, restjson.Detect))
 	if plan == nil {
 		t.Fatal(diags.Error())
 	}
@@ -179,7 +182,9 @@ func mediaType(ct string) string {
 
 // authFields reads the credential scope without the date (region/service)
 // and the signed headers AWS reads: the SDK's own bookkeeping headers
-// (amz-sdk-*) are left out, as is what only one side sends by design.
+// (amz-sdk-*, x-amz-user-agent) are left out, and so are the integrity
+// headers, where each side picks one AWS accepts: the SDK a CRC32
+// checksum, arazzo Content-MD5 (checked on their own).
 func authFields(auth string) (string, []string) {
 	rest, _ := strings.CutPrefix(auth, "AWS4-HMAC-SHA256 ")
 	scope, signed := "", []string{}
@@ -193,7 +198,7 @@ func authFields(auth string) (string, []string) {
 			}
 		case "SignedHeaders":
 			for _, h := range strings.Split(v, ";") {
-				if !strings.HasPrefix(h, "amz-sdk-") && h != "accept-encoding" && h != "x-amz-user-agent" && h != "x-amz-checksum-crc32" && h != "x-amz-sdk-checksum-algorithm" {
+				if !strings.HasPrefix(h, "amz-sdk-") && h != "accept-encoding" && h != "x-amz-user-agent" && h != "x-amz-checksum-crc32" && h != "x-amz-sdk-checksum-algorithm" && h != "content-md5" {
 					signed = append(signed, h)
 				}
 			}
