@@ -301,7 +301,7 @@ var handlers = map[string]func(*Server, map[string]any) (any, *apiError){
 
 // tagged finds the data store a ResourceARN names.
 func (s *Server) tagged(in map[string]any) (*datastore, *apiError) {
-	arn, e := str(in, "ResourceARN", true, 1, 1011, nil)
+	arn, e := str(in, "ResourceARN", true, 1, 1011, resourceArnRE)
 	if e != nil {
 		return nil, e
 	}
@@ -327,11 +327,11 @@ func (s *Server) tagResource(in map[string]any) (any, *apiError) {
 	}
 	for _, t := range tags {
 		tm, _ := t.(map[string]any)
-		k, e := str(tm, "Key", true, 1, 128, nil)
+		k, e := str(tm, "Key", true, 1, 128, tagRE)
 		if e != nil {
 			return nil, e
 		}
-		v, e := str(tm, "Value", true, 0, 256, nil)
+		v, e := str(tm, "Value", true, 0, 256, tagRE)
 		if e != nil {
 			return nil, e
 		}
@@ -375,7 +375,11 @@ func (s *Server) listTags(in map[string]any) (any, *apiError) {
 var (
 	idRE          = regexp.MustCompile(`^([\p{L}\p{Z}\p{N}_.:/=+\-%@]*)$`)
 	s3URIRE       = regexp.MustCompile(`^s3://[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9](/.*)?$`)
-	roleArnRE     = regexp.MustCompile(`^arn:aws((-us-gov)|(-iso)|(-iso-b)|(-cn))?:iam::[0-9]{12}:role/.+$`)
+	// The patterns and lengths are the HealthLake Smithy model's
+	// (aws/api-models-aws, healthlake-2017-07-01.json).
+	roleArnRE     = regexp.MustCompile(`^arn:aws(-[^:]+)?:iam::[0-9]{12}:role/.+$`)
+	resourceArnRE = regexp.MustCompile(`^arn:aws((-us-gov)|(-iso)|(-iso-b)|(-cn))?:healthlake:[a-z0-9-]+:\d{12}:datastore\/fhir\/.{32}$`)
+	tagRE         = regexp.MustCompile(`^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`)
 	clientTokenRE = regexp.MustCompile(`^[a-zA-Z0-9-]+$`)
 	kmsKeyRE      = regexp.MustCompile(`^(arn:aws((-us-gov)|(-iso)|(-iso-b)|(-cn))?:kms:)?([a-z]{2}-[a-z]+(-[a-z]+)?-\d:)?(\d{12}:)?(((key/)?[a-zA-Z0-9-_]+)|(alias/[a-zA-Z0-9:/_-]+))$`)
 )
@@ -479,7 +483,7 @@ func (s *Server) listDatastores(in map[string]any) (any, *apiError) {
 	if f == nil {
 		f = map[string]any{}
 	}
-	name, e := str(f, "DatastoreName", false, 1, 256, nil)
+	name, e := str(f, "DatastoreName", false, 1, 256, idRE)
 	if e != nil {
 		return nil, e
 	}

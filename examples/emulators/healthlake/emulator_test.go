@@ -319,6 +319,8 @@ func TestFiltersAndTags(t *testing.T) {
 	if b, _ := json.Marshal(tags); string(b) != `{"Tags":[{"Key":"team","Value":"fhir"}]}` {
 		t.Fatalf("tags %s", b)
 	}
-	st, out, h = c.call("ListTagsForResource", map[string]any{"ResourceARN": "arn:aws:healthlake:us-east-1:123456789012:datastore/fhir/nope"})
+	st, out, h = c.call("ListTagsForResource", map[string]any{"ResourceARN": "arn:aws:healthlake:us-east-1:123456789012:datastore/fhir/00000000000000000000000000000000"})
 	wantError(t, st, out, h, 404, "ResourceNotFoundException")
+	st, out, h = c.call("ListTagsForResource", map[string]any{"ResourceARN": "arn:aws:healthlake:us-east-1:123456789012:datastore/fhir/nope"})
+	wantError(t, st, out, h, 400, "ValidationException")
 }
