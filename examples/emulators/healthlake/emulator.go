@@ -373,8 +373,8 @@ func (s *Server) listTags(in map[string]any) (any, *apiError) {
 }
 
 var (
-	idRE          = regexp.MustCompile(`^([\p{L}\p{Z}\p{N}_.:/=+\-%@]*)$`)
-	s3URIRE       = regexp.MustCompile(`^s3://[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9](/.*)?$`)
+	idRE    = regexp.MustCompile(`^([\p{L}\p{Z}\p{N}_.:/=+\-%@]*)$`)
+	s3URIRE = regexp.MustCompile(`^s3://[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9](/.*)?$`)
 	// The patterns and lengths are the HealthLake Smithy model's
 	// (aws/api-models-aws, healthlake-2017-07-01.json).
 	roleArnRE     = regexp.MustCompile(`^arn:aws(-[^:]+)?:iam::[0-9]{12}:role/.+$`)
