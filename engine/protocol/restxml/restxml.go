@@ -101,6 +101,7 @@ func (Protocol) virtualHost(r *protocol.Request) {
 	if rest, ok := strings.CutPrefix(r.Path, "/"+bucket); ok && (rest == "" || rest[0] == '/' || rest[0] == '?') {
 		u.Host = bucket + "." + u.Host
 		r.Server = u.String()
+		r.Notices = append(r.Notices, "bucket "+bucket+" is addressed virtual-hosted style ("+u.Host+"), as the AWS SDKs address S3")
 		if rest == "" || rest[0] == '?' {
 			rest = "/" + rest
 		}
