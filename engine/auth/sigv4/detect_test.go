@@ -7,8 +7,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,21 +15,8 @@ import (
 	"github.com/arazzo-go/arazzo/engine/protocol"
 	"github.com/arazzo-go/arazzo/engine/protocol/awsquery"
 	"github.com/arazzo-go/arazzo/engine/protocol/restxml"
-	"github.com/arazzo-go/arazzo/engine/source"
+	"github.com/arazzo-go/arazzo/engine/source/sourcetest"
 )
-
-func loadDesc(t *testing.T, doc string) *source.Source {
-	t.Helper()
-	f := filepath.Join(t.TempDir(), "api.openapi.yaml")
-	if err := os.WriteFile(f, []byte(doc), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	src, err := (&source.Loader{}).Load(context.Background(), f, source.OpenAPI)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return src
-}
 
 const paths = "paths: {/: {post: {operationId: Op, x-aws-hostPrefix: runtime-, responses: {'200': {description: ok}}}}}\n"
 
@@ -55,7 +40,7 @@ func TestDetectMarkings(t *testing.T) {
 		{"not AWS", "openapi: 3.0.3\ninfo: {title: k, version: '1'}\nservers: [{url: 'https://{host}.example.test', variables: {host: {default: api}}}]\n" + paths, false, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sc, ok := Detect(loadDesc(t, tc.doc))
+			sc, ok := Detect(sourcetest.Load(t, tc.doc))
 			if ok != tc.signed || sc.SigningName != tc.service || sc.DefaultRegion != tc.regio {
 				t.Fatalf("Detect = %+v, %v; want signed %v, %q, %q", sc, ok, tc.signed, tc.service, tc.regio)
 			}
@@ -86,7 +71,7 @@ func TestEndpoint(t *testing.T) {
 		} else {
 			doc += "paths: {/: {post: {operationId: Op, responses: {'200': {description: ok}}}}}\n"
 		}
-		src := loadDesc(t, doc)
+		src := sourcetest.Load(t, doc)
 		a := New(Config{Region: tc.region, Credentials: staticCreds("A", "B", "")})
 		got, note := a.Endpoint(&engine.SourceRef{Name: "api", Source: src}, src.ByID("Op"), tc.server)
 		if got != tc.want || !strings.Contains(note, tc.note) || (tc.note == "") != (note == "") {
@@ -97,7 +82,7 @@ func TestEndpoint(t *testing.T) {
 
 // Without credentials a request to an AWS source fails before it is sent.
 func TestNoCredentialsSendsNothing(t *testing.T) {
-	src := loadDesc(t, "openapi: 3.0.3\ninfo: {title: x, version: '1'}\nservers: [{url: 'https://efs.{region}.amazonaws.com', variables: {region: {default: us-east-1}}}]\npaths: {}\n")
+	src := sourcetest.Load(t, "openapi: 3.0.3\ninfo: {title: x, version: '1'}\nservers: [{url: 'https://efs.{region}.amazonaws.com', variables: {region: {default: us-east-1}}}]\npaths: {}\n")
 	sent := false
 	next := engine.CallerFunc(func(*http.Request) (*http.Response, error) { sent = true; return nil, nil })
 	c := New(Config{}).Wrap(&engine.SourceRef{Name: "efs", Source: src}, next)
