@@ -160,6 +160,9 @@ func (s *Signer) Do(req *http.Request) (*http.Response, error) {
 	if sleep == nil {
 		sleep = engine.Sleep
 	}
+	// S3 signs the path as sent; every other service signs it encoded
+	// once more (the SigV4 rule the SDK's S3 client also follows).
+	signer := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = s3Family(s.Service) })
 	for attempt := 1; ; attempt++ {
 		r := req.Clone(ctx)
 		r.Body = io.NopCloser(bytes.NewReader(body))
@@ -168,7 +171,7 @@ func (s *Signer) Do(req *http.Request) (*http.Response, error) {
 		for _, h := range []string{"Authorization", "X-Amz-Date", "X-Amz-Security-Token"} {
 			r.Header.Del(h)
 		}
-		if signsPayloadHeader(s.Service) {
+		if s3Family(s.Service) {
 			// S3 reads the payload's hash from this header, and requires it.
 			r.Header.Set("X-Amz-Content-Sha256", hash)
 		}
@@ -180,7 +183,7 @@ func (s *Signer) Do(req *http.Request) (*http.Response, error) {
 		if err != nil {
 			return nil, fmt.Errorf("cannot get AWS credentials: %w", err)
 		}
-		if err := v4.NewSigner().SignHTTP(ctx, creds, r, hash, s.Service, region, now()); err != nil {
+		if err := signer.SignHTTP(ctx, creds, r, hash, s.Service, region, now()); err != nil {
 			return nil, fmt.Errorf("cannot sign the request: %w", err)
 		}
 		resp, err := s.Next.Do(r)
@@ -252,9 +255,9 @@ func ReadError(resp *http.Response, p protocol.Protocol) *APIError {
 	return &APIError{Status: resp.StatusCode, Code: code, Message: msg}
 }
 
-// signsPayloadHeader: S3 and its variants take the payload hash in
-// x-amz-content-sha256, signed.
-func signsPayloadHeader(service string) bool {
+// s3Family reports S3 and its variants, which take the payload hash in
+// x-amz-content-sha256 (signed) and sign the path without encoding it again.
+func s3Family(service string) bool {
 	return service == "s3" || strings.HasPrefix(service, "s3-") || service == "s3express"
 }
 

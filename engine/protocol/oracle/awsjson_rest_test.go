@@ -43,7 +43,7 @@ func kinesisAnswers() func(http.ResponseWriter, *http.Request, []byte) {
 // is POST / with X-Amz-Target, path and query members in the body, typed
 // by their schemas, and the protocol's Content-Type.
 func TestRESTShapedJSONRPCMatchesTheKinesisClient(t *testing.T) {
-	rec := &recorder{respond: kinesisAnswers()}
+	rec := &recorder{respond: kinesisAnswers(), service: "kinesis"}
 	url := serve(t, rec)
 	in := map[string]any{"StreamName": "clicks", "ShardCount": 2, "PageSize": "5"}
 	res, events := runArazzo(t, "testdata/amazon-kinesis-create-and-list-shards.arazzo.yaml", "create-wait-and-list", in, url)

@@ -33,7 +33,7 @@ func stsAnswers(w http.ResponseWriter, r *http.Request, body []byte) {
 // query parameters of a GET is sent as the form STS reads (lists
 // numbered .member.N), and the account id is read from the XML answer.
 func TestSTSMatchesTheSTSClient(t *testing.T) {
-	rec := &recorder{respond: stsAnswers}
+	rec := &recorder{respond: stsAnswers, service: "sts"}
 	url := serve(t, rec)
 	in := map[string]any{"RoleName": "reporting", "SessionName": "nightly", "DurationSeconds": 900, "Project": "ledger"}
 	res, events := runArazzo(t, "testdata/aws-sts-assume-own-role.arazzo.yaml", "assume-role-in-own-account", in, url)

@@ -24,6 +24,7 @@ import (
 	"github.com/arazzo-go/arazzo/engine/protocol/restjson"
 	"github.com/arazzo-go/arazzo/engine/protocol/restxml"
 	"github.com/arazzo-go/arazzo/engine/source"
+	"github.com/arazzo-go/arazzo/examples/emulators/sigv4verify"
 )
 
 const (
@@ -45,14 +46,25 @@ type wire struct {
 }
 
 // recorder captures every request and answers with respond (or 200 {}).
+// With a service set it first verifies each request's SigV4 signature
+// for that signing name, independently of the SDK's signer, and answers
+// 403 to a bad one: both sides' signatures must be valid, not only alike.
 type recorder struct {
 	mu      sync.Mutex
 	reqs    []wire
+	service string
 	respond func(w http.ResponseWriter, r *http.Request, body []byte)
 }
 
 func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
+	if rec.service != "" {
+		if err := sigv4verify.Check(r, body, secretKey, region, rec.service); err != nil {
+			w.WriteHeader(403)
+			w.Write([]byte(`{"__type":"InvalidSignatureException","message":"` + err.Error() + `"}`))
+			return
+		}
+	}
 	rec.mu.Lock()
 	rec.reqs = append(rec.reqs, wire{Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.Query(), Header: r.Header.Clone(), Body: body})
 	rec.mu.Unlock()

@@ -40,7 +40,7 @@ func efsAnswers() func(http.ResponseWriter, *http.Request, []byte) {
 // the query, a JSON body as application/json, and a payload wrapped in a
 // member name (LifecycleConfiguration) sent as the members themselves.
 func TestEFSMatchesTheEFSClient(t *testing.T) {
-	rec := &recorder{respond: efsAnswers()}
+	rec := &recorder{respond: efsAnswers(), service: "elasticfilesystem"}
 	url := serve(t, rec)
 	in := map[string]any{"CreationToken": "reports-2026", "Name": "reports", "TransitionToIA": "AFTER_30_DAYS"}
 	res, events := runArazzo(t, "testdata/amazon-efs-create-and-tier.arazzo.yaml", "create-poll-and-tier", in, url)

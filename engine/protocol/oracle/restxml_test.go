@@ -38,7 +38,7 @@ func s3Answers(w http.ResponseWriter, r *http.Request, _ []byte) {
 // a list-type member the path key already carries sent once, a key read
 // from the XML listing with a JSON Pointer, and a greedy {Key+} label.
 func TestS3MatchesTheS3Client(t *testing.T) {
-	rec := &recorder{respond: s3Answers}
+	rec := &recorder{respond: s3Answers, service: "s3"}
 	url := serve(t, rec)
 	in := map[string]any{"Bucket": "quarterly-reports", "Prefix": "2026/", "MaxKeys": "2", "Team": "finance"}
 	res, events := runArazzo(t, "testdata/amazon-s3-tag-latest.arazzo.yaml", "tag-bucket-and-read-first-object", in, url)
