@@ -13,7 +13,8 @@
 //	        (AsyncAPI messages will be a third step kind.)
 //	     ─► protocol.Protocol, chosen per source at compile time: reshapes a
 //	        request for its wire protocol and reads its errors (package
-//	        protocol; awsjson is one). A new protocol is a Detector passed
+//	        protocol; awsjson, restjson, restxml and awsquery are the AWS
+//	        families). A new protocol is a Detector passed
 //	        with WithProtocols.
 //	     ─► Middleware, per source and run: credentials, signing (package
 //	        auth/sigv4), recording, rate limits; a new auth scheme is a

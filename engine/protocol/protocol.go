@@ -8,8 +8,11 @@
 // engine.Compile (engine.WithProtocols): the first that claims a source
 // wins, and HTTP serves the rest.
 //
-// A new protocol (AWS REST-XML or query, say) is a package beside awsjson
-// with a Detector; the engine and its state machine do not change.
+// The AWS families are packages beside this one: awsjson (awsJson1_0/1_1),
+// restjson (restJson1), restxml (restXml), awsquery (awsQuery, ec2Query),
+// with awsdesc for what a description says about AWS and oracle for the
+// tests that check each against the official SDK. A new protocol is a
+// package with a Detector; the engine and its state machine do not change.
 package protocol
 
 import (

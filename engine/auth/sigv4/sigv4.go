@@ -5,10 +5,17 @@
 //
 // Nothing here knows a particular service: the signing name and the region
 // come from the description (a security scheme marked
-// `x-amazon-apigateway-authtype: awsSigv4`, `info.x-aws-signingName`, an
-// `*.amazonaws.com` server, a `region` server variable), error codes from
-// the source's wire protocol, and credentials from the caller (the CLI uses
-// the AWS SDK's default chain).
+// `x-amazon-apigateway-authtype: awsSigv4` or an Authorization apiKey
+// described as Signature Version 4, `info.x-aws-signingName`, a server that
+// is an AWS host once its variables are expanded, a `region` server
+// variable), error codes from the source's wire protocol, and credentials
+// from the caller (the CLI uses the AWS SDK's default chain). Without
+// credentials an AWS source's requests fail unsent.
+//
+// As an engine.EndpointResolver it sends requests where AWS answers: https,
+// the regional endpoint of the region's partition for a global-looking or
+// another region's host, an operation's x-aws-hostPrefix. S3 requests
+// carry x-amz-content-sha256 and are signed over the path as sent.
 //
 //	auth := sigv4.New(sigv4.Config{Credentials: creds, Region: "eu-west-1"})
 //	plan.Run(ctx, "export", inputs, &engine.Options{Middleware: []engine.Middleware{auth}})
