@@ -156,3 +156,36 @@ func MediaTypes(src *source.Source) map[string]bool {
 	}
 	return out
 }
+
+// RPCShape tells the RPC shapes apart from REST ones in a description
+// that declares no protocol: "json" for AWS JSON (an X-Amz-Target header
+// parameter or path key, an application/x-amz-json-1.x body,
+// info.x-aws-targetPrefix), "query" for the query protocols (#Action= or
+// ?Action= path keys, an Action query parameter), "" otherwise. The REST
+// protocols abstain from RPC-shaped sources whatever order detectors run in.
+func RPCShape(src *source.Source) string {
+	if src == nil || src.OpenAPI == nil {
+		return ""
+	}
+	if src.OpenAPI.Info != nil {
+		if p, _ := src.OpenAPI.Info.Extensions["x-aws-targetPrefix"].(string); p != "" {
+			return "json"
+		}
+	}
+	for _, op := range src.Operations() {
+		if strings.Contains(op.Path, "#X-Amz-Target=") || op.Parameter("X-Amz-Target", "header") != nil {
+			return "json"
+		}
+		if rb := op.Op.RequestBody; rb != nil && rb.Value != nil {
+			for mt := range rb.Value.Content {
+				if strings.HasPrefix(strings.ToLower(mt), "application/x-amz-json-") {
+					return "json"
+				}
+			}
+		}
+		if strings.Contains(op.Path, "#Action=") || strings.Contains(op.Path, "?Action=") || op.Parameter("Action", "query") != nil {
+			return "query"
+		}
+	}
+	return ""
+}

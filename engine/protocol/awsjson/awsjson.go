@@ -47,33 +47,24 @@ func Detect(src *source.Source) protocol.Protocol {
 	default:
 		return nil // another protocol, declared
 	}
-	shaped := false
+	if version == "" && awsdesc.RPCShape(src) != "json" {
+		return nil
+	}
+	// The target prefix and version, where the description's shape gives them.
 	for _, op := range src.Operations() {
-		if _, frag, ok := strings.Cut(op.Path, "#X-Amz-Target="); ok {
-			shaped = true
-			if pre, _, ok := strings.Cut(frag, "."); ok && prefix == "" {
-				prefix = pre
-			}
+		if _, frag, ok := strings.Cut(op.Path, "#X-Amz-Target="); ok && prefix == "" {
+			prefix, _, _ = strings.Cut(frag, ".")
 		}
-		if p := op.Parameter("X-Amz-Target", "header"); p != nil {
-			shaped = true
-			if prefix == "" {
-				prefix = targetPrefix(p)
-			}
+		if p := op.Parameter("X-Amz-Target", "header"); p != nil && prefix == "" {
+			prefix = targetPrefix(p)
 		}
 		if op.Op.RequestBody != nil && op.Op.RequestBody.Value != nil {
 			for mt := range op.Op.RequestBody.Value.Content {
-				if v, ok := strings.CutPrefix(strings.ToLower(mt), "application/x-amz-json-"); ok {
-					shaped = true
-					if version == "" && (v == "1.0" || v == "1.1") {
-						version = v
-					}
+				if v, ok := strings.CutPrefix(strings.ToLower(mt), "application/x-amz-json-"); ok && version == "" && (v == "1.0" || v == "1.1") {
+					version = v
 				}
 			}
 		}
-	}
-	if version == "" && !shaped && prefix == "" {
-		return nil
 	}
 	if version == "" {
 		// Nothing says which: 1.1 is the version most JSON services speak.

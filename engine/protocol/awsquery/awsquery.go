@@ -46,13 +46,8 @@ func Detect(src *source.Source) protocol.Protocol {
 	case "ec2Query":
 		return Protocol{ec2: true, version: version}
 	case "":
-		if src == nil || src.OpenAPI == nil {
-			return nil
-		}
-		for _, op := range src.Operations() {
-			if strings.Contains(op.Path, "#Action=") || strings.Contains(op.Path, "?Action=") || op.Parameter("Action", "query") != nil {
-				return Protocol{version: version}
-			}
+		if awsdesc.RPCShape(src) == "query" {
+			return Protocol{version: version}
 		}
 	}
 	return nil

@@ -13,6 +13,7 @@ import (
 
 	"github.com/arazzo-go/arazzo/engine"
 	"github.com/arazzo-go/arazzo/engine/auth/sigv4"
+	"github.com/arazzo-go/arazzo/engine/protocol"
 	"github.com/arazzo-go/arazzo/engine/protocol/awsjson"
 	"github.com/arazzo-go/arazzo/engine/protocol/awsquery"
 	"github.com/arazzo-go/arazzo/engine/protocol/restjson"
@@ -80,6 +81,27 @@ func TestEndpointsMatchTheSDKs(t *testing.T) {
 			want := base + tc.path
 			if got[0].URL != want {
 				t.Errorf("%s in %s: %s, SDK %s", tc.file, region, got[0].URL, want)
+			}
+		}
+	}
+}
+
+// Each description gets its protocol whatever order the detectors run in.
+func TestDetectorOrderDoesNotMatter(t *testing.T) {
+	want := map[string]string{seed: "awsJson1_0", "testdata/amazon-kinesis-create-and-list-shards.arazzo.yaml": "awsJson1_1",
+		"testdata/amazon-efs-create-and-tier.arazzo.yaml": "restJson1", "testdata/amazon-s3-tag-latest.arazzo.yaml": "restXml",
+		"testdata/aws-sts-assume-own-role.arazzo.yaml": "awsQuery"}
+	for _, order := range [][]protocol.Detector{
+		{awsjson.Detect, awsquery.Detect, restxml.Detect, restjson.Detect},
+		{restjson.Detect, restxml.Detect, awsquery.Detect, awsjson.Detect},
+	} {
+		for file, name := range want {
+			plan, diags := engine.LoadFile(context.Background(), file, &source.Loader{}, engine.WithProtocols(order...))
+			if plan == nil {
+				t.Fatal(diags.Error())
+			}
+			if got := plan.Source(plan.Doc.SourceDescriptions[0].Name).Protocol.Name(); got != name {
+				t.Errorf("%s: %s, want %s", file, got, name)
 			}
 		}
 	}

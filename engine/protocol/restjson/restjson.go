@@ -11,8 +11,8 @@
 //
 // A source speaks it when info.x-aws-protocol says restJson1, or when its
 // description is an AWS service's (x-aws-signingName, or an AWS host) that
-// declares no other protocol and is not shaped like AWS JSON or query
-// (register those detectors first, restxml before this one).
+// declares no other protocol, is not shaped like AWS JSON or query, and
+// has no XML or form bodies.
 package restjson
 
 import (
@@ -32,9 +32,9 @@ func Detect(src *source.Source) protocol.Protocol {
 	case "restJson1":
 		return Protocol{}
 	case "":
-		if awsdesc.IsAWS(src) {
+		if awsdesc.IsAWS(src) && awsdesc.RPCShape(src) == "" {
 			for mt := range awsdesc.MediaTypes(src) {
-				if strings.Contains(mt, "xml") || strings.Contains(mt, "x-www-form-urlencoded") || strings.HasPrefix(mt, "application/x-amz-json") {
+				if strings.Contains(mt, "xml") || strings.Contains(mt, "x-www-form-urlencoded") {
 					return nil
 				}
 			}

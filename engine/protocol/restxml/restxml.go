@@ -37,8 +37,8 @@ func Detect(src *source.Source) protocol.Protocol {
 	case "restXml":
 		return Protocol{}
 	case "":
-		if !awsdesc.IsAWS(src) {
-			return nil
+		if !awsdesc.IsAWS(src) || awsdesc.RPCShape(src) != "" {
+			return nil // the query protocols answer in XML too
 		}
 		for mt := range awsdesc.MediaTypes(src) {
 			if mt == "application/xml" || mt == "text/xml" {
