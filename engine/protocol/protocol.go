@@ -140,6 +140,14 @@ func (r *Request) BuildURL() string {
 	return u
 }
 
+// ParamLinter is implemented by protocols that send some parameters
+// elsewhere than the workflow puts them: `arazzo validate` shows what
+// LintParam returns (empty: nothing to say) as a warning at the parameter,
+// so the author learns before a run what the run will change.
+type ParamLinter interface {
+	LintParam(op *source.Operation, name, in string) string
+}
+
 // Detector returns the protocol a source speaks, or nil if it does not
 // know the source.
 type Detector func(src *source.Source) Protocol

@@ -135,7 +135,7 @@ func (p Protocol) Prepare(r *protocol.Request) error {
 			target = v[0]
 		}
 	}
-	restShaped := op != nil && (op.Method != http.MethodPost || strings.Trim(pathOnly(op.Path), "/") != "")
+	restShaped := restShaped(op)
 	if target == "" && op != nil {
 		// Descriptions key operations on `/#X-Amz-Target=Prefix.Op`.
 		if _, frag, ok := strings.Cut(op.Path, "#"); ok {
@@ -209,6 +209,31 @@ func (p Protocol) Prepare(r *protocol.Request) error {
 	r.ContentType = ct
 	r.Header.Set("Content-Type", ct)
 	return nil
+}
+
+// LintParam says, at validate time, which parameters the run will move
+// into the body: those that are members of the operation's input.
+func (p Protocol) LintParam(op *source.Operation, name, in string) string {
+	if in == "cookie" || (in == "header" && strings.EqualFold(name, "X-Amz-Target")) {
+		return ""
+	}
+	member, sch, ok := protocol.Member(protocol.BodySchema(op, p.ContentType()), name)
+	if !ok {
+		if restShaped(op) && in != "header" {
+			return fmt.Sprintf("%s parameter %s: %s %s is sent as POST / (%s), with %s in the JSON body", in, name, op.Method, op.Path, p.Name(), name)
+		}
+		return ""
+	}
+	typed := ""
+	if sch != nil && sch.Type != nil && len(sch.Type.Slice()) == 1 {
+		typed = ", as the " + sch.Type.Slice()[0] + " its schema declares"
+	}
+	return fmt.Sprintf("%s parameter %s is the input member %s: %s reads every member from the JSON body, so the run sends it there%s", in, name, member, p.Name(), typed)
+}
+
+// restShaped: an operation the description gives a REST path or method.
+func restShaped(op *source.Operation) bool {
+	return op != nil && (op.Method != http.MethodPost || strings.Trim(pathOnly(op.Path), "/") != "")
 }
 
 func pathOnly(p string) string {

@@ -95,3 +95,21 @@ func TestPrepareMovesMembersIntoTheBody(t *testing.T) {
 		t.Fatalf("no target: %v", err)
 	}
 }
+
+func TestLintParam(t *testing.T) {
+	input := openapi3.NewObjectSchema().WithProperty("MaxResults", openapi3.NewIntegerSchema())
+	rpc := op(t, "POST", "/", "List", input)
+	p := New("1.0", "S")
+	if msg := p.LintParam(rpc, "MaxResults", "query"); !strings.Contains(msg, "as the integer its schema declares") {
+		t.Errorf("member: %q", msg)
+	}
+	if msg := p.LintParam(rpc, "X-Amz-Target", "header"); msg != "" {
+		t.Errorf("the target header: %q", msg)
+	}
+	if msg := p.LintParam(rpc, "Other", "query"); msg != "" {
+		t.Errorf("not a member of an RPC-shaped operation: %q", msg)
+	}
+	if msg := p.LintParam(op(t, "GET", "/things/{Id}", "Get", nil), "Id", "path"); !strings.Contains(msg, "is sent as POST /") {
+		t.Errorf("REST-shaped: %q", msg)
+	}
+}
