@@ -11,7 +11,12 @@
 // those) and not engine code; the brokers and the OAuth server that later
 // examples need go beside this one. Data stores and jobs
 // live in memory; export jobs move SUBMITTED → IN_PROGRESS → a final status
-// over a configurable number of polls (or a duration).
+// over a configurable number of polls (or a duration), or along any path
+// of the model's JobStatus values (Config.Statuses).
+//
+// Like AWS it reads the input from the body alone, verifies SigV4 over
+// the headers the client chose to sign (so the Go SDK, botocore and arazzo
+// are all accepted), and validates members as the Smithy model does.
 package healthlake
 
 import (
