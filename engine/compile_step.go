@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/arazzo-go/arazzo/engine/document"
+	"github.com/arazzo-go/arazzo/engine/protocol"
 	"github.com/arazzo-go/arazzo/expr"
 	"github.com/arazzo-go/arazzo/expr/jsonpointer"
 )
@@ -53,6 +54,13 @@ func (c *compiler) parameters(list []*document.ParameterRef, s *Step, level stri
 		prm := &Param{Name: p.Name, In: p.In, Value: v}
 		if s != nil && s.Operation != nil && p.In == "channel" {
 			c.errorf(p.At("in"), "parameter-in", "parameter %q: in: channel is for AsyncAPI steps; an OpenAPI operation takes %s", p.Name, c.locations())
+		}
+		if s != nil && s.Operation != nil && s.Source != nil && p.In != "" {
+			if l, ok := s.Source.Protocol.(protocol.ParamLinter); ok {
+				if msg := l.LintParam(s.Operation, p.Name, p.In); msg != "" {
+					c.warnf(at, "protocol-parameter", "%s", msg)
+				}
+			}
 		}
 		if s != nil && s.Operation != nil && p.In != "" {
 			prm.Decl = s.Operation.Parameter(p.Name, p.In)

@@ -307,20 +307,7 @@ func (m requestMessage) Header(n string) (string, bool) {
 }
 func (m requestMessage) Query(n string) (string, bool) { v, ok := m.r.query[n]; return v, ok }
 func (m requestMessage) Path(n string) (string, bool)  { v, ok := m.r.path[n]; return v, ok }
-func (m requestMessage) Body() (any, bool) {
-	if !m.r.HasBody {
-		return nil, false
-	}
-	if !m.r.bodyDecoded {
-		d := json.NewDecoder(bytes.NewReader(m.r.Body))
-		d.UseNumber()
-		if d.Decode(&m.r.bodyValue) != nil {
-			m.r.bodyValue = string(m.r.Body)
-		}
-		m.r.bodyDecoded = true
-	}
-	return m.r.bodyValue, true
-}
+func (m requestMessage) Body() (any, bool)             { return m.r.Value() }
 
 type responseMessage struct{ ex *exchange }
 

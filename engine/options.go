@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"time"
+
+	"github.com/arazzo-go/arazzo/engine/source"
 )
 
 // Caller performs HTTP requests: the one interface through which the
@@ -40,6 +42,16 @@ func (f MiddlewareFunc) Wrap(src *SourceRef, next Caller) Caller { return f(src,
 // for). Options.ServerVariables win over them.
 type ServerVariableDefaults interface {
 	ServerVariables(src *SourceRef) map[string]string
+}
+
+// EndpointResolver is implemented by middleware that knows where a
+// source's requests must go better than its description says (an API that
+// answers on regional hosts only, or over https only). It is asked for
+// every request whose server the user did not override, with the server
+// URL the description gives (variables expanded); a non-empty notice is
+// shown to the user.
+type EndpointResolver interface {
+	Endpoint(src *SourceRef, op *source.Operation, server string) (url, notice string)
 }
 
 // Defaults for Options left zero.

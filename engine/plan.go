@@ -16,7 +16,8 @@
 //	        until that step kind exists.)
 //	     ─► protocol.Protocol, chosen per source at compile time: reshapes a
 //	        request for its wire protocol and reads its errors (package
-//	        protocol; awsjson is one). A new protocol is a Detector passed
+//	        protocol; awsjson, restjson, restxml and awsquery are the AWS
+//	        families). A new protocol is a Detector passed
 //	        with WithProtocols.
 //	     ─► Middleware, per source and run: credentials (package
 //	        auth/security: every OpenAPI security scheme), signing (package

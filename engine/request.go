@@ -14,6 +14,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/arazzo-go/arazzo/engine/protocol"
+	"github.com/arazzo-go/arazzo/engine/source"
 	"github.com/arazzo-go/arazzo/expr"
 	"github.com/arazzo-go/arazzo/expr/jsonpointer"
 )
@@ -22,10 +23,8 @@ import (
 // of it ($request.*, $url, $method).
 type builtRequest struct {
 	protocol.Request
-	query       map[string]string
-	path        map[string]string
-	bodyValue   any  // the payload as a value, for $request.body
-	bodyDecoded bool // bodyValue is set (else it is decoded from Body on demand)
+	query map[string]string
+	path  map[string]string
 }
 
 // buildRequest evaluates a step's parameters and body against ctx and lays
@@ -37,11 +36,26 @@ func (r *run) buildRequest(s *Step, ctx expr.Context) (*builtRequest, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, overridden := r.opts.Servers[s.Source.Name]; !overridden {
+		for _, m := range r.opts.Middleware {
+			if er, ok := m.(EndpointResolver); ok {
+				var note string
+				if base, note = er.Endpoint(s.Source, op, base); note != "" {
+					b.Notices = append(b.Notices, note)
+				}
+			}
+		}
+	}
 	// Descriptions of RPC-style APIs key several operations on one path
 	// with a fragment ("/#Action=X"); the fragment only tells them apart
 	// and is never sent.
 	p, _, _ := strings.Cut(op.Path, "#")
-	var query []string
+	// A path key may carry fixed query members (`/{Bucket}?list-type=2`);
+	// a parameter of the same name is not sent a second time.
+	var fixed url.Values
+	if _, q, ok := strings.Cut(p, "?"); ok {
+		fixed, _ = url.ParseQuery(q)
+	}
 	var cookies []string
 	for _, prm := range s.Params {
 		v, ok := prm.Value.Eval(ctx)
@@ -49,6 +63,11 @@ func (r *run) buildRequest(s *Step, ctx expr.Context) (*builtRequest, error) {
 			b.Notices = append(b.Notices, fmt.Sprintf("parameter %s (%s) is undefined and is not sent", prm.Name, prm.In))
 			continue
 		}
+		ev := protocol.Param{Name: prm.Name, In: prm.In, Value: v}
+		if prm.Decl != nil && prm.Decl.Schema != nil {
+			ev.Schema = prm.Decl.Schema.Value
+		}
+		b.Params = append(b.Params, ev)
 		style, explode := paramStyle(prm)
 		switch prm.In {
 		case "path":
@@ -58,12 +77,24 @@ func (r *run) buildRequest(s *Step, ctx expr.Context) (*builtRequest, error) {
 			}
 			b.path[prm.Name] = expr.Text(v)
 			p = strings.ReplaceAll(p, "{"+prm.Name+"}", text)
+			if strings.Contains(p, "{+"+prm.Name+"}") || strings.Contains(p, "{"+prm.Name+"+}") {
+				// A reserved (RFC 6570 {+name}) or greedy ({name+}) label
+				// spans segments: its slashes stay slashes.
+				greedy := strings.ReplaceAll(text, "%2F", "/")
+				p = strings.ReplaceAll(strings.ReplaceAll(p, "{+"+prm.Name+"}", greedy), "{"+prm.Name+"+}", greedy)
+			}
 		case "query":
-			query = append(query, serializeQuery(prm.Name, v, style, explode)...)
 			if b.query == nil {
 				b.query = map[string]string{}
 			}
 			b.query[prm.Name] = expr.Text(v)
+			if _, dup := fixed[prm.Name]; dup {
+				if fixed.Get(prm.Name) != expr.Text(v) {
+					b.Notices = append(b.Notices, fmt.Sprintf("query parameter %s=%s is not sent: the operation's path already fixes %s=%s", prm.Name, expr.Text(v), prm.Name, fixed.Get(prm.Name)))
+				}
+				continue
+			}
+			b.Query = append(b.Query, serializeQuery(prm.Name, v, style, explode)...)
 		case "header":
 			b.Header.Set(prm.Name, serializeSimple(v, explode))
 			// Keep the author's spelling on the wire.
@@ -74,7 +105,7 @@ func (r *run) buildRequest(s *Step, ctx expr.Context) (*builtRequest, error) {
 		case "cookie":
 			cookies = append(cookies, prm.Name+"="+serializeSimple(v, explode))
 		case "querystring":
-			query = append(query, serializeQueryString(prm, v))
+			b.Query = append(b.Query, serializeQueryString(prm, v))
 		}
 	}
 	if i := strings.IndexByte(p, '{'); i >= 0 {
@@ -85,29 +116,18 @@ func (r *run) buildRequest(s *Step, ctx expr.Context) (*builtRequest, error) {
 	if len(cookies) > 0 {
 		b.Header.Set("Cookie", strings.Join(cookies, "; "))
 	}
-	u := strings.TrimSuffix(base, "/") + p
-	if len(query) > 0 {
-		sep := "?"
-		if strings.Contains(u, "?") {
-			sep = "&"
-		}
-		u += sep + strings.Join(query, "&")
-	}
-	b.URL = u
+	b.Server, b.Path = base, p
 	if s.Body != nil {
-		if err := b.setBody(s.Body, ctx); err != nil {
+		if err := b.setBody(s.Body, ctx, op); err != nil {
 			return nil, err
 		}
 	}
 	if p := s.Source.Protocol; p != nil {
-		body := b.Body
 		if err := p.Prepare(&b.Request); err != nil {
 			return nil, fmt.Errorf("%s protocol: %w", p.Name(), err)
 		}
-		if len(body) != len(b.Body) || (len(body) > 0 && &body[0] != &b.Body[0]) {
-			b.bodyValue, b.bodyDecoded = nil, false // reshaped: decode anew
-		}
 	}
+	b.URL = b.BuildURL()
 	return b, nil
 }
 
@@ -354,7 +374,7 @@ func serializeQuery(name string, v any, style string, explode bool) []string {
 
 // setBody evaluates the payload, applies replacements and serializes it by
 // content type.
-func (b *builtRequest) setBody(body *Body, ctx expr.Context) error {
+func (b *builtRequest) setBody(body *Body, ctx expr.Context, op *source.Operation) error {
 	ct := body.ContentType
 	if ct == "" {
 		ct = "application/json"
@@ -366,7 +386,7 @@ func (b *builtRequest) setBody(body *Body, ctx expr.Context) error {
 		if err != nil {
 			return fmt.Errorf("the request body cannot be encoded as JSON: %v", err)
 		}
-		b.Body, b.HasBody = data, true
+		b.SetBody(data)
 	} else {
 		var v any
 		if body.HasPayload && body.Payload != nil {
@@ -382,11 +402,11 @@ func (b *builtRequest) setBody(body *Body, ctx expr.Context) error {
 				return err
 			}
 		}
-		data, err := encodeBody(v, ct, b)
+		data, err := encodeBody(v, ct, b, op)
 		if err != nil {
 			return err
 		}
-		b.Body, b.bodyValue, b.bodyDecoded, b.HasBody = data, v, true, true
+		b.SetValue(v, data)
 	}
 	if b.ContentType == "" {
 		b.ContentType = ct
@@ -395,7 +415,7 @@ func (b *builtRequest) setBody(body *Body, ctx expr.Context) error {
 	return nil
 }
 
-func encodeBody(v any, ct string, b *builtRequest) ([]byte, error) {
+func encodeBody(v any, ct string, b *builtRequest, op *source.Operation) ([]byte, error) {
 	switch x := v.(type) {
 	case string:
 		return []byte(x), nil
@@ -431,19 +451,9 @@ func encodeBody(v any, ct string, b *builtRequest) ([]byte, error) {
 		b.ContentType = w.FormDataContentType()
 		return buf.Bytes(), nil
 	case isXMLType(ct):
-		return nil, fmt.Errorf("an XML body needs a string payload (objects have no defined XML form)")
+		return encodeXML(v, protocol.BodySchema(op, mediaType(ct)))
 	}
-	return marshalJSON(v)
-}
-
-func marshalJSON(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return protocol.MarshalJSON(v)
 }
 
 // applyReplacements sets each target in the payload: JSON pointers for JSON

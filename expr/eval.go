@@ -118,7 +118,11 @@ func (e *Expression) named(m map[string]any, ok bool) (any, bool) {
 func (e *Expression) descend(v any) (any, bool) {
 	ok := true
 	if e.HasPointer {
-		if v, ok = jsonpointer.Get(v, e.Pointer); !ok {
+		if s, isText := v.(string); isText && len(e.Pointer) > 0 && looksXML(s) {
+			if v, ok = xmlPointer(s, e.Pointer); !ok {
+				return nil, false
+			}
+		} else if v, ok = jsonpointer.Get(v, e.Pointer); !ok {
 			return nil, false
 		}
 	}

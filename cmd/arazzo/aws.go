@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"sort"
@@ -17,6 +18,9 @@ import (
 	"github.com/arazzo-go/arazzo/engine/auth/security"
 	"github.com/arazzo-go/arazzo/engine/auth/sigv4"
 	"github.com/arazzo-go/arazzo/engine/protocol/awsjson"
+	"github.com/arazzo-go/arazzo/engine/protocol/awsquery"
+	"github.com/arazzo-go/arazzo/engine/protocol/restjson"
+	"github.com/arazzo-go/arazzo/engine/protocol/restxml"
 	"github.com/arazzo-go/arazzo/examples/emulators/healthlake"
 )
 
@@ -26,7 +30,10 @@ type awsFlags struct {
 	profile     string
 	maxAttempts int
 	emulate     string
-	dryRun      bool // set from run's --dry-run: sign nothing, start nothing
+	// signingNames override the inferred signing name: SOURCE=NAME.
+	signingNames []string
+	// dryRun sends nothing, so it needs no credentials.
+	dryRun bool
 }
 
 // configureAWS signs the requests of every source whose description says
@@ -44,14 +51,32 @@ func configureAWS(ctx context.Context, plan *engine.Plan, opts *engine.Options, 
 	if fl.emulate != "" && fl.emulate != "healthlake" && fl.emulate != "auth" {
 		return stop, fmt.Errorf("--emulate %q: the emulators are healthlake and auth", fl.emulate)
 	}
+	cfg := sigv4.Config{Region: fl.region, MaxAttempts: fl.maxAttempts}
+	for _, sn := range fl.signingNames {
+		src, name, ok := strings.Cut(sn, "=")
+		if !ok || src == "" || name == "" {
+			return stop, withCode(exitUsage, fmt.Errorf("--signing-name %q: want SOURCE=NAME", sn))
+		}
+		if plan.Source(src) == nil {
+			return stop, withCode(exitUsage, fmt.Errorf("--signing-name %q: the document has no source named %s", sn, src))
+		}
+		if cfg.SigningNames == nil {
+			cfg.SigningNames = map[string]string{}
+		}
+		cfg.SigningNames[src] = name
+	}
 	schemes := sigv4.Sources(plan)
+	for src := range cfg.SigningNames {
+		if _, ok := schemes[src]; !ok {
+			schemes[src] = sigv4.Scheme{SigningName: cfg.SigningNames[src], Why: "--signing-name"}
+		}
+	}
 	if len(schemes) == 0 {
 		if fl.emulate == "healthlake" {
 			return stop, fmt.Errorf("--emulate %s: no source of this document is an AWS API", fl.emulate)
 		}
 		return stop, nil
 	}
-	cfg := sigv4.Config{Region: fl.region, MaxAttempts: fl.maxAttempts}
 	if cfg.Region == "" {
 		cfg.Region = getenv("AWS_REGION")
 	}
@@ -103,13 +128,23 @@ func configureAWS(ctx context.Context, plan *engine.Plan, opts *engine.Options, 
 			return stop, fmt.Errorf("loading the AWS configuration: %v", err)
 		}
 		cfg.Credentials, cfg.Region = awsCfg.Credentials, awsCfg.Region
-		// Credentials are looked up before anything is sent: a run that
+		// Credentials are looked up before anything is sent: a source
+		// that looks like AWS is never called unsigned, and a run that
 		// cannot sign must not start a job it cannot follow.
-		cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		_, err = cfg.Credentials.Retrieve(cctx)
-		cancel()
+		if cfg.Credentials == nil {
+			err = errors.New("no credential provider")
+		} else {
+			cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+			_, err = cfg.Credentials.Retrieve(cctx)
+			cancel()
+		}
 		if err != nil {
-			return stop, fmt.Errorf("no AWS credentials for %s: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, name a profile with --profile or AWS_PROFILE, or try the workflow on the emulator with --emulate healthlake", sourceList(schemes))
+			var names []string
+			for name, sc := range schemes {
+				names = append(names, name+" ("+sc.Why+")")
+			}
+			sort.Strings(names)
+			return stop, fmt.Errorf("no AWS credentials for %s: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, name a profile with --profile or AWS_PROFILE, or try the workflow on the emulator with --emulate healthlake; nothing was sent", strings.Join(names, ", "))
 		}
 	}
 	opts.Middleware = append(opts.Middleware, sigv4.New(cfg))
@@ -138,18 +173,8 @@ func sigv4Keys(plan *engine.Plan, schemes map[string]sigv4.Scheme, layers []secu
 }
 
 // compileOptions are the wire protocols the CLI knows, beyond plain HTTP.
+// Order matters: the shaped protocols claim their sources first, and
+// restJson1, the fallback for AWS descriptions, comes last.
 func compileOptions() []engine.CompileOption {
-	return []engine.CompileOption{engine.WithProtocols(awsjson.Detect)}
-}
-
-func sourceList(schemes map[string]sigv4.Scheme) string {
-	names := make([]string, 0, len(schemes))
-	for n := range schemes {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	if len(names) == 1 {
-		return "source " + names[0]
-	}
-	return "sources " + strings.Join(names, ", ")
+	return []engine.CompileOption{engine.WithProtocols(awsjson.Detect, awsquery.Detect, restxml.Detect, restjson.Detect)}
 }

@@ -20,6 +20,7 @@ func newEmulateCmd() *cobra.Command {
 	}
 	var addr, region, finalStatus string
 	var polls, throttle int
+	var statuses []string
 	hl := &cobra.Command{
 		Use:   "healthlake",
 		Short: "Serve the Amazon HealthLake emulator",
@@ -31,7 +32,11 @@ credentials, and prints the data store id and the credentials to use.`,
     arazzo run workflows/amazon-healthlake-export.arazzo.yaml --server healthlakeApi=http://127.0.0.1:8089 ...`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			emu := healthlake.NewVerifying(healthlake.Config{Region: region, PollsToComplete: polls, FinalStatus: finalStatus, ThrottleLimit: throttle})
+			cfg := healthlake.Config{Region: region, PollsToComplete: polls, FinalStatus: finalStatus, ThrottleLimit: throttle, Statuses: statuses}
+			if err := cfg.Validate(); err != nil {
+				return withCode(exitUsage, err)
+			}
+			emu := healthlake.NewVerifying(cfg)
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return withCode(exitUsage, err)
@@ -48,7 +53,8 @@ credentials, and prints the data store id and the credentials to use.`,
 	hl.Flags().StringVar(&addr, "addr", "127.0.0.1:8089", "address to listen on")
 	hl.Flags().StringVar(&region, "region", "us-east-1", "region the emulator signs for")
 	hl.Flags().IntVar(&polls, "polls", 3, "DescribeFHIRExportJob calls a job takes to finish")
-	hl.Flags().StringVar(&finalStatus, "final-status", "COMPLETED", "how export jobs end: COMPLETED, FAILED or COMPLETED_WITH_ERRORS")
+	hl.Flags().StringVar(&finalStatus, "final-status", "COMPLETED", "how export jobs end: any JobStatus of the model (COMPLETED, FAILED, CANCEL_COMPLETED, ...)")
+	hl.Flags().StringSliceVar(&statuses, "statuses", nil, "the statuses export jobs go through, one per describe call (e.g. QUEUED,IN_PROGRESS,CANCEL_SUBMITTED,CANCEL_COMPLETED); overrides --polls and --final-status")
 	hl.Flags().IntVar(&throttle, "throttle", 0, "answer ThrottlingException beyond this many requests a second (0: never)")
 	cmd.AddCommand(hl, newEmulateAuthCmd())
 	return cmd

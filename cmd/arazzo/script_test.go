@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/arazzo-go/arazzo/examples/emulators/authserver"
 	"github.com/arazzo-go/arazzo/examples/emulators/healthlake"
+	"github.com/arazzo-go/arazzo/examples/emulators/sigv4verify"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files and the expected files inside scripts")
@@ -74,6 +76,9 @@ func state(ts *testscript.TestScript) *scriptState {
 //	$AUTH        the authserver, enforcing every security scheme and echoing
 //	             the credentials it was sent (see serveAuth)
 //	$AUTH_TLS    the same over TLS, requiring a client certificate
+//	$STS         STS's query protocol for GetCallerIdentity and AssumeRole,
+//	             verifying SigV4 (service sts, region eu-west-1) made with
+//	             the HealthLake test key (stsHandler)
 //
 // $REPO is the repository's root, $SEED and $SEED_INPUTS the seed workflow
 // and its example inputs, $AUTH_FLOW the security tests' document (a
@@ -103,6 +108,7 @@ func setupScript(env *testscript.Env, testdata string) error {
 	serve("SECURE", secureHandler())
 	serve("HANG", stallHandler(false))
 	serve("DRIP", stallHandler(true))
+	serve("STS", stsHandler())
 	serve("HEALTHLAKE", healthlake.NewVerifying(healthlake.Config{Credentials: map[string]healthlake.Credential{
 		healthlake.TestAccessKeyID: {Secret: healthlake.TestSecretAccessKey},
 		canaryKeyID:                {Secret: canarySecret, SessionToken: canaryToken},
@@ -288,6 +294,35 @@ func itemHandler() http.Handler {
 		default:
 			id := strings.TrimPrefix(r.URL.Path, "/v1/items/")
 			fmt.Fprintf(w, `{"id": %s, "name": "item-%s"}`, id, id)
+		}
+	})
+}
+
+// stsHandler answers the awsQuery form STS reads, in STS's XML, after
+// checking the signature from the specification; anything it does not
+// know gets STS's XML error.
+func stsHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "text/xml")
+		fail := func(status int, code, msg string) {
+			w.WriteHeader(status)
+			fmt.Fprintf(w, `<ErrorResponse><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error></ErrorResponse>`, code, msg)
+		}
+		if err := sigv4verify.Check(r, body, healthlake.TestSecretAccessKey, "eu-west-1", "sts"); err != nil {
+			fail(403, "SignatureDoesNotMatch", err.Error())
+			return
+		}
+		form, _ := url.ParseQuery(string(body))
+		switch {
+		case r.Method != "POST" || r.URL.Path != "/" || form.Get("Version") != "2011-06-15":
+			fail(400, "InvalidAction", "STS takes POST / with Action and Version 2011-06-15")
+		case form.Get("Action") == "GetCallerIdentity":
+			fmt.Fprint(w, `<GetCallerIdentityResponse><GetCallerIdentityResult><Account>210987654321</Account><Arn>arn:aws:iam::210987654321:user/ops</Arn></GetCallerIdentityResult></GetCallerIdentityResponse>`)
+		case form.Get("Action") == "AssumeRole" && form.Get("RoleArn") == "arn:aws:iam::210987654321:role/"+form.Get("RoleSessionName"):
+			fmt.Fprintf(w, `<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>ASIA%s</AccessKeyId></Credentials></AssumeRoleResult></AssumeRoleResponse>`, strings.ToUpper(form.Get("Tags.member.1.Value")))
+		default:
+			fail(400, "ValidationError", "1 validation error detected: Value '"+form.Get("RoleArn")+"' at 'roleArn' is not a role of the caller's account")
 		}
 	})
 }

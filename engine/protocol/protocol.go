@@ -8,13 +8,21 @@
 // engine.Compile (engine.WithProtocols): the first that claims a source
 // wins, and HTTP serves the rest.
 //
-// A new protocol (AWS REST-XML or query, say) is a package beside awsjson
-// with a Detector; the engine and its state machine do not change.
+// The AWS families are packages beside this one: awsjson (awsJson1_0/1_1),
+// restjson (restJson1), restxml (restXml), awsquery (awsQuery, ec2Query),
+// with awsdesc for what a description says about AWS and oracle for the
+// tests that check each against the official SDK. A new protocol is a
+// package with a Detector; the engine and its state machine do not change.
 package protocol
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/arazzo-go/arazzo/engine/source"
 )
@@ -33,15 +41,111 @@ type Protocol interface {
 }
 
 // Request is a request as the engine laid it out, before it is sent.
+//
+// The engine assembles the URL from Server, Path and Query after Prepare,
+// so a protocol reshapes those rather than the URL.
 type Request struct {
-	Operation   *source.Operation
-	Method, URL string
-	Header      http.Header
+	Operation *source.Operation
+	Method    string
+	// Server is the base URL (server variables expanded, or the user's
+	// override); Path the path with its parameters filled in; Query the
+	// query pieces, each `name=value` already escaped, in order. The
+	// path key's own query (`/{Bucket}?list-type=2`) stays in Path.
+	Server, Path string
+	Query        []string
+	// URL is Server+Path+Query, set by the engine after Prepare.
+	URL    string
+	Header http.Header
+	// Params are the step's parameters as evaluated, with where the
+	// workflow put them; a protocol that moves a parameter elsewhere
+	// also takes it out of Path, Query or Header.
+	Params      []Param
 	Body        []byte
 	HasBody     bool
 	ContentType string
 	// Notices are shown to the user once per step and run.
 	Notices []string
+
+	value    any
+	hasValue bool
+}
+
+// Param is one evaluated parameter.
+type Param struct {
+	Name, In string
+	Value    any
+	// Schema is the parameter's declared schema, when it has one.
+	Schema *openapi3.Schema
+}
+
+// SetValue records the body's value and its encoding.
+func (r *Request) SetValue(v any, data []byte) {
+	r.value, r.hasValue, r.Body, r.HasBody = v, true, data, true
+}
+
+// SetBody replaces the body bytes; the value is decoded anew when asked.
+func (r *Request) SetBody(data []byte) {
+	r.value, r.hasValue, r.Body, r.HasBody = nil, false, data, true
+}
+
+// Value is the body as a value: what the payload evaluated to, else the
+// body decoded as JSON (numbers kept exact), else its text.
+func (r *Request) Value() (any, bool) {
+	if !r.HasBody {
+		return nil, false
+	}
+	if !r.hasValue {
+		d := json.NewDecoder(bytes.NewReader(r.Body))
+		d.UseNumber()
+		if d.Decode(&r.value) != nil {
+			r.value = string(r.Body)
+		}
+		r.hasValue = true
+	}
+	return r.value, true
+}
+
+// DropParam removes a parameter's serialized form from the query or the
+// header (a path parameter stays: the path needs it).
+func (r *Request) DropParam(p Param) {
+	switch p.In {
+	case "query":
+		pre := url.QueryEscape(p.Name) + "="
+		out := r.Query[:0]
+		for _, q := range r.Query {
+			if !strings.HasPrefix(q, pre) {
+				out = append(out, q)
+			}
+		}
+		r.Query = out
+	case "header":
+		for k := range r.Header {
+			if strings.EqualFold(k, p.Name) {
+				delete(r.Header, k)
+			}
+		}
+	}
+}
+
+// BuildURL joins Server, Path and Query.
+func (r *Request) BuildURL() string {
+	u := strings.TrimSuffix(r.Server, "/") + r.Path
+	if len(r.Query) > 0 {
+		sep := "?"
+		if strings.Contains(u, "?") {
+			sep = "&"
+		}
+		u += sep + strings.Join(r.Query, "&")
+	}
+	return u
+}
+
+// ParamLinter is implemented by protocols that send some parameters
+// elsewhere than the workflow puts them: `arazzo validate` shows what
+// LintParam returns (empty: nothing to say) as a warning at the parameter,
+// so the author learns before a run what the run will change.
+type ParamLinter interface {
+	LintParam(op *source.Operation, name, in string) string
 }
 
 // Detector returns the protocol a source speaks, or nil if it does not
@@ -79,4 +183,111 @@ func JSONErrorSummary(body []byte) (code, msg string) {
 	code = first("code", "Code", "error", "title", "__type")
 	msg = first("message", "Message", "errorMessage", "error_description", "detail")
 	return code, msg
+}
+
+// BodySchema is the operation's request body schema for media type mt,
+// else its only one; nil when it declares none.
+func BodySchema(op *source.Operation, mt string) *openapi3.Schema {
+	if op == nil || op.Op == nil || op.Op.RequestBody == nil || op.Op.RequestBody.Value == nil {
+		return nil
+	}
+	content := op.Op.RequestBody.Value.Content
+	if m := content.Get(mt); m != nil && m.Schema != nil {
+		return m.Schema.Value
+	}
+	if len(content) == 1 {
+		for _, m := range content {
+			if m != nil && m.Schema != nil {
+				return m.Schema.Value
+			}
+		}
+	}
+	return nil
+}
+
+// Member finds the property of an object schema named name, exactly or
+// else ignoring case (AWS members are UpperCamel, workflows' parameters
+// not always); it returns the member's spelling and schema.
+func Member(sch *openapi3.Schema, name string) (string, *openapi3.Schema, bool) {
+	if sch == nil {
+		return "", nil, false
+	}
+	if p, ok := sch.Properties[name]; ok {
+		return name, p.Value, true
+	}
+	for k, p := range sch.Properties {
+		if strings.EqualFold(k, name) {
+			return k, p.Value, true
+		}
+	}
+	return "", nil, false
+}
+
+// Coerce gives a value the type its schema declares when it is text that
+// spells one (a query parameter's "10" for an integer member); anything
+// else is returned as it is.
+func Coerce(v any, sch *openapi3.Schema) any {
+	s, ok := v.(string)
+	if !ok || sch == nil || sch.Type == nil {
+		return v
+	}
+	switch {
+	case sch.Type.Is("integer"), sch.Type.Is("number"):
+		n := json.Number(strings.TrimSpace(s))
+		if _, err := n.Float64(); err == nil {
+			if sch.Type.Is("integer") {
+				if _, err := n.Int64(); err != nil {
+					return v
+				}
+			}
+			return n
+		}
+	case sch.Type.Is("boolean"):
+		switch strings.ToLower(strings.TrimSpace(s)) {
+		case "true":
+			return true
+		case "false":
+			return false
+		}
+	}
+	return v
+}
+
+// Unwrap drops a wrapper member: a payload that is one member whose name
+// the schema does not know, holding an object whose members it does
+// ({"searchCriteria": {...}} for a schema of searchCriteria's members),
+// is the payload the wire wants. ok reports a change and the member.
+func Unwrap(v any, sch *openapi3.Schema) (any, string, bool) {
+	m, isObj := v.(map[string]any)
+	if !isObj || len(m) != 1 || sch == nil || len(sch.Properties) == 0 {
+		return v, "", false
+	}
+	for k, inner := range m {
+		if _, known := sch.Properties[k]; known {
+			return v, "", false
+		}
+		im, ok := inner.(map[string]any)
+		if !ok || len(im) == 0 {
+			return v, "", false
+		}
+		for ik := range im {
+			if _, known := sch.Properties[ik]; !known {
+				return v, "", false
+			}
+		}
+		return im, k, true
+	}
+	return v, "", false
+}
+
+// MarshalJSON encodes v as compact JSON without HTML escaping (a payload's
+// "<" stays "<", as the engine sends it).
+func MarshalJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }

@@ -11,7 +11,12 @@
 // those) and not engine code; the brokers and the OAuth server that later
 // examples need go beside this one. Data stores and jobs
 // live in memory; export jobs move SUBMITTED → IN_PROGRESS → a final status
-// over a configurable number of polls (or a duration).
+// over a configurable number of polls (or a duration), or along any path
+// of the model's JobStatus values (Config.Statuses).
+//
+// Like AWS it reads the input from the body alone, verifies SigV4 over
+// the headers the client chose to sign (so the Go SDK, botocore and arazzo
+// are all accepted), and validates members as the Smithy model does.
 package healthlake
 
 import (
@@ -24,6 +29,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -64,6 +70,12 @@ type Config struct {
 	// FinalStatus is where jobs end: COMPLETED (default), FAILED or
 	// COMPLETED_WITH_ERRORS.
 	FinalStatus string
+	// Statuses, when set, is the whole path a job takes, one status per
+	// DescribeFHIRExportJob call, staying at the last: any of the model's
+	// JobStatus values (QUEUED, CANCEL_SUBMITTED, CANCEL_IN_PROGRESS,
+	// CANCEL_COMPLETED, CANCEL_FAILED too). It overrides PollsToComplete,
+	// JobDuration and FinalStatus.
+	Statuses []string
 	// ThrottleLimit, when set, answers ThrottlingException (429) to any
 	// request beyond this many per ThrottleWindow (default one second).
 	ThrottleLimit  int
@@ -91,6 +103,7 @@ type Server struct {
 type datastore struct {
 	ID, Name, Status string
 	CreatedAt        time.Time
+	Tags             map[string]string
 }
 
 type job struct {
@@ -117,6 +130,7 @@ func New(cfg Config) *Server {
 	if cfg.FinalStatus == "" {
 		cfg.FinalStatus = "COMPLETED"
 	}
+
 	if cfg.ThrottleWindow <= 0 {
 		cfg.ThrottleWindow = time.Second
 	}
@@ -132,6 +146,16 @@ func New(cfg Config) *Server {
 	s.datastores[s.defaultDS] = &datastore{ID: s.defaultDS, Name: "emulated-datastore", Status: "ACTIVE", CreatedAt: cfg.Now()}
 	s.order = append(s.order, s.defaultDS)
 	return s
+}
+
+// Validate reports a job status the model does not have.
+func (c Config) Validate() error {
+	for _, st := range append([]string{c.FinalStatus}, c.Statuses...) {
+		if st != "" && !slices.Contains(JobStatuses, st) {
+			return fmt.Errorf("job status %q is not one of the model's: %s", st, strings.Join(JobStatuses, ", "))
+		}
+	}
+	return nil
 }
 
 // NewVerifying is New with signature verification on, the usual setting.
@@ -228,13 +252,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	// The seed, like public AWS descriptions, may carry pagination members
-	// in the query string.
-	for k, v := range r.URL.Query() {
-		if _, set := in[k]; !set && (k == "MaxResults" || k == "NextToken") {
-			in[k] = v[0]
-		}
-	}
+	// Like AWS, the emulator reads the input from the body alone: a member
+	// sent in the query string is ignored.
 	s.mu.Lock()
 	out, e := handler(s, in)
 	s.mu.Unlock()
@@ -280,12 +299,92 @@ var handlers = map[string]func(*Server, map[string]any) (any, *apiError){
 	"StartFHIRImportJob":    func(s *Server, in map[string]any) (any, *apiError) { return s.startJob(in, false) },
 	"DescribeFHIRImportJob": func(s *Server, in map[string]any) (any, *apiError) { return s.describeJob(in, false) },
 	"ListFHIRImportJobs":    func(s *Server, in map[string]any) (any, *apiError) { return s.listJobs(in, false) },
+	"TagResource":           (*Server).tagResource,
+	"UntagResource":         (*Server).untagResource,
+	"ListTagsForResource":   (*Server).listTags,
+}
+
+// tagged finds the data store a ResourceARN names.
+func (s *Server) tagged(in map[string]any) (*datastore, *apiError) {
+	arn, e := str(in, "ResourceARN", true, 1, 1011, resourceArnRE)
+	if e != nil {
+		return nil, e
+	}
+	for _, ds := range s.datastores {
+		if ds.Status != "DELETED" && s.dsProps(ds)["DatastoreArn"] == arn {
+			return ds, nil
+		}
+	}
+	return nil, errorf(404, "ResourceNotFoundException", "Resource %s does not exist", arn)
+}
+
+func (s *Server) tagResource(in map[string]any) (any, *apiError) {
+	ds, e := s.tagged(in)
+	if e != nil {
+		return nil, e
+	}
+	tags, _ := in["Tags"].([]any)
+	if tags == nil {
+		return nil, validation("1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null")
+	}
+	if ds.Tags == nil {
+		ds.Tags = map[string]string{}
+	}
+	for _, t := range tags {
+		tm, _ := t.(map[string]any)
+		k, e := str(tm, "Key", true, 1, 128, tagRE)
+		if e != nil {
+			return nil, e
+		}
+		v, e := str(tm, "Value", true, 0, 256, tagRE)
+		if e != nil {
+			return nil, e
+		}
+		ds.Tags[k] = v
+	}
+	return map[string]any{}, nil
+}
+
+func (s *Server) untagResource(in map[string]any) (any, *apiError) {
+	ds, e := s.tagged(in)
+	if e != nil {
+		return nil, e
+	}
+	keys, _ := in["TagKeys"].([]any)
+	if keys == nil {
+		return nil, validation("1 validation error detected: Value null at 'tagKeys' failed to satisfy constraint: Member must not be null")
+	}
+	for _, k := range keys {
+		delete(ds.Tags, fmt.Sprint(k))
+	}
+	return map[string]any{}, nil
+}
+
+func (s *Server) listTags(in map[string]any) (any, *apiError) {
+	ds, e := s.tagged(in)
+	if e != nil {
+		return nil, e
+	}
+	tags := []any{}
+	keys := make([]string, 0, len(ds.Tags))
+	for k := range ds.Tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		tags = append(tags, map[string]any{"Key": k, "Value": ds.Tags[k]})
+	}
+	return map[string]any{"Tags": tags}, nil
 }
 
 var (
-	idRE          = regexp.MustCompile(`^([\p{L}\p{Z}\p{N}_.:/=+\-%@]*)$`)
-	s3URIRE       = regexp.MustCompile(`^s3://[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9](/.*)?$`)
-	roleArnRE     = regexp.MustCompile(`^arn:aws((-us-gov)|(-iso)|(-iso-b)|(-cn))?:iam::[0-9]{12}:role/.+$`)
+	idRE    = regexp.MustCompile(`^([\p{L}\p{Z}\p{N}_.:/=+\-%@]*)$`)
+	s3URIRE = regexp.MustCompile(`^s3://[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9](/.*)?$`)
+	// The patterns and lengths are the HealthLake Smithy model's
+	// (aws/api-models-aws, healthlake-2017-07-01.json).
+	roleArnRE     = regexp.MustCompile(`^arn:aws(-[^:]+)?:iam::[0-9]{12}:role/.+$`)
+	resourceArnRE = regexp.MustCompile(`^arn:aws((-us-gov)|(-iso)|(-iso-b)|(-cn))?:healthlake:[a-z0-9-]+:\d{12}:datastore\/fhir\/.{32}$`)
+	tagRE         = regexp.MustCompile(`^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`)
 	clientTokenRE = regexp.MustCompile(`^[a-zA-Z0-9-]+$`)
 	kmsKeyRE      = regexp.MustCompile(`^(arn:aws((-us-gov)|(-iso)|(-iso-b)|(-cn))?:kms:)?([a-z]{2}-[a-z]+(-[a-z]+)?-\d:)?(\d{12}:)?(((key/)?[a-zA-Z0-9-_]+)|(alias/[a-zA-Z0-9:/_-]+))$`)
 )
@@ -385,11 +484,34 @@ func (s *Server) deleteDatastore(in map[string]any) (any, *apiError) {
 }
 
 func (s *Server) listDatastores(in map[string]any) (any, *apiError) {
+	f, _ := in["Filter"].(map[string]any)
+	if f == nil {
+		f = map[string]any{}
+	}
+	name, e := str(f, "DatastoreName", false, 1, 256, idRE)
+	if e != nil {
+		return nil, e
+	}
+	status, e := enum(f, "DatastoreStatus", []string{"CREATING", "ACTIVE", "DELETING", "DELETED", "CREATE_FAILED"})
+	if e != nil {
+		return nil, e
+	}
+	after, e := timestamp(f, "CreatedAfter")
+	if e != nil {
+		return nil, e
+	}
+	before, e := timestamp(f, "CreatedBefore")
+	if e != nil {
+		return nil, e
+	}
 	var all []any
 	for _, id := range s.order {
-		if ds := s.datastores[id]; ds.Status != "DELETED" {
-			all = append(all, s.dsProps(ds))
+		ds := s.datastores[id]
+		if ds.Status == "DELETED" || (name != "" && ds.Name != name) || (status != "" && ds.Status != status) ||
+			(!after.IsZero() && !ds.CreatedAt.After(after)) || (!before.IsZero() && !ds.CreatedAt.Before(before)) {
+			continue
 		}
+		all = append(all, s.dsProps(ds))
 	}
 	page, next, e := paginate(in, all)
 	if e != nil {
@@ -415,9 +537,14 @@ func (s *Server) startJob(in map[string]any, export bool) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	token, e := str(in, "ClientToken", true, 1, 64, clientTokenRE)
+	// The model marks ClientToken an idempotency token: optional on the
+	// wire, filled in by the SDKs when the caller gives none.
+	token, e := str(in, "ClientToken", false, 1, 64, clientTokenRE)
 	if e != nil {
 		return nil, e
+	}
+	if token == "" {
+		token = newID()
 	}
 	j := &job{datastoreID: ds.ID, name: name, roleArn: role, submitted: s.cfg.Now(), final: s.cfg.FinalStatus, export: export}
 	if export {
@@ -478,6 +605,9 @@ func (s *Server) jobs(export bool) map[string]*job {
 
 // status is where a job is now: by polls, or by time when JobDuration is set.
 func (s *Server) status(j *job) string {
+	if p := s.cfg.Statuses; len(p) > 0 {
+		return p[min(max(j.polls-1, 0), len(p)-1)]
+	}
 	if d := s.cfg.JobDuration; d > 0 {
 		el := s.cfg.Now().Sub(j.submitted)
 		switch {
@@ -555,11 +685,26 @@ func (s *Server) listJobs(in map[string]any, export bool) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	wantStatus, _ := in["JobStatus"].(string)
-	wantName, _ := in["JobName"].(string)
+	wantStatus, e := enum(in, "JobStatus", JobStatuses)
+	if e != nil {
+		return nil, e
+	}
+	wantName, e := str(in, "JobName", false, 1, 64, idRE)
+	if e != nil {
+		return nil, e
+	}
+	after, e := timestamp(in, "SubmittedAfter")
+	if e != nil {
+		return nil, e
+	}
+	before, e := timestamp(in, "SubmittedBefore")
+	if e != nil {
+		return nil, e
+	}
 	var js []*job
 	for _, j := range s.jobs(export) {
-		if j.datastoreID == ds.ID && (wantStatus == "" || s.status(j) == wantStatus) && (wantName == "" || j.name == wantName) {
+		if j.datastoreID == ds.ID && (wantStatus == "" || s.status(j) == wantStatus) && (wantName == "" || j.name == wantName) &&
+			(after.IsZero() || j.submitted.After(after)) && (before.IsZero() || j.submitted.Before(before)) {
 			js = append(js, j)
 		}
 	}
@@ -586,6 +731,37 @@ func (s *Server) listJobs(in map[string]any, export bool) (any, *apiError) {
 		out["NextToken"] = next
 	}
 	return out, nil
+}
+
+// JobStatuses are the model's JobStatus values.
+var JobStatuses = []string{"SUBMITTED", "QUEUED", "IN_PROGRESS", "COMPLETED_WITH_ERRORS", "COMPLETED", "FAILED",
+	"CANCEL_SUBMITTED", "CANCEL_IN_PROGRESS", "CANCEL_COMPLETED", "CANCEL_FAILED"}
+
+// enum reads an optional string member that must be one of values.
+func enum(in map[string]any, name string, values []string) (string, *apiError) {
+	v, e := str(in, name, false, 0, 0, nil)
+	if e != nil || v == "" {
+		return v, e
+	}
+	if !slices.Contains(values, v) {
+		return "", validation("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must satisfy enum value set: [%s]", v, lowerFirst(name), strings.Join(values, ", "))
+	}
+	return v, nil
+}
+
+// timestamp reads an optional epoch-seconds member (AWS JSON's timestamp
+// form; fractions allowed).
+func timestamp(in map[string]any, name string) (time.Time, *apiError) {
+	v, ok := in[name]
+	if !ok || v == nil {
+		return time.Time{}, nil
+	}
+	n, isNum := v.(json.Number)
+	f, err := n.Float64()
+	if !isNum || err != nil {
+		return time.Time{}, errorf(400, "SerializationException", "%s must be a timestamp in epoch seconds", name)
+	}
+	return time.UnixMilli(int64(f * 1000)), nil
 }
 
 // paginate applies MaxResults (1–500, default 500) and an opaque NextToken.

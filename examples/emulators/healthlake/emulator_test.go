@@ -131,12 +131,26 @@ func TestInputChecks(t *testing.T) {
 	st, out, h := c.call("StartFHIRExportJob", bad)
 	wantError(t, st, out, h, 400, "ValidationException")
 	missing := exportInput("t1")
-	delete(missing, "ClientToken")
+	delete(missing, "DataAccessRoleArn")
 	st, out, h = c.call("StartFHIRExportJob", missing)
 	wantError(t, st, out, h, 400, "ValidationException")
-	if !strings.Contains(out["message"].(string), "clientToken") {
+	if !strings.Contains(out["message"].(string), "dataAccessRoleArn") {
 		t.Fatalf("the message names the member: %v", out)
 	}
+	noToken := exportInput("t1")
+	delete(noToken, "ClientToken")
+	if st, out, _ = c.call("StartFHIRExportJob", noToken); st != 200 {
+		t.Fatalf("ClientToken is an optional idempotency token in the model: %d %v", st, out)
+	}
+	st, out, h = c.call("ListFHIRExportJobs", map[string]any{"DatastoreId": DefaultDatastoreID, "JobStatus": "BOGUS"})
+	wantError(t, st, out, h, 400, "ValidationException")
+	if !strings.Contains(out["message"].(string), "enum value set") {
+		t.Fatalf("an unknown JobStatus names the enum: %v", out)
+	}
+	badRole := exportInput("t9")
+	badRole["DataAccessRoleArn"] = "arn:aws:iam::12345:role/short-account"
+	st, out, h = c.call("StartFHIRExportJob", badRole)
+	wantError(t, st, out, h, 400, "ValidationException")
 	long := exportInput(strings.Repeat("a", 65))
 	st, out, h = c.call("StartFHIRExportJob", long)
 	wantError(t, st, out, h, 400, "ValidationException")
@@ -242,4 +256,71 @@ func TestThrottling(t *testing.T) {
 	if st, _, _ := c.call("ListFHIRDatastores", map[string]any{}); st != 200 {
 		t.Fatal("a new window admits requests again")
 	}
+}
+
+// The body is the whole input, as on AWS: MaxResults in the query string
+// is not read.
+func TestQueryStringIsIgnored(t *testing.T) {
+	c := newClient(t, NewVerifying(Config{}))
+	for i := range 3 {
+		c.call("StartFHIRExportJob", exportInput("q"+string(rune('0'+i))))
+	}
+	c.url += "/?MaxResults=1"
+	_, out, _ := c.call("ListFHIRExportJobs", map[string]any{"DatastoreId": DefaultDatastoreID})
+	if n := len(out["ExportJobPropertiesList"].([]any)); n != 3 {
+		t.Fatalf("a query MaxResults changed the page: %d jobs", n)
+	}
+}
+
+// Every JobStatus of the model can be produced.
+func TestEveryJobStatus(t *testing.T) {
+	path := []string{"QUEUED", "SUBMITTED", "IN_PROGRESS", "CANCEL_SUBMITTED", "CANCEL_IN_PROGRESS", "CANCEL_COMPLETED"}
+	c := newClient(t, NewVerifying(Config{Statuses: path}))
+	_, out, _ := c.call("StartFHIRExportJob", exportInput("s1"))
+	for _, want := range append(path, "CANCEL_COMPLETED") {
+		_, d, _ := c.call("DescribeFHIRExportJob", map[string]any{"DatastoreId": DefaultDatastoreID, "JobId": out["JobId"]})
+		if got := d["ExportJobProperties"].(map[string]any)["JobStatus"]; got != want {
+			t.Fatalf("status %v, want %s", got, want)
+		}
+	}
+	for _, st := range JobStatuses {
+		if err := (Config{FinalStatus: st}).Validate(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := (Config{Statuses: []string{"BOGUS"}}).Validate(); err == nil || !strings.Contains(err.Error(), "CANCEL_FAILED") {
+		t.Fatalf("an unknown status is refused naming the model's: %v", err)
+	}
+}
+
+func TestFiltersAndTags(t *testing.T) {
+	c := newClient(t, NewVerifying(Config{}))
+	_, created, _ := c.call("CreateFHIRDatastore", map[string]any{"DatastoreTypeVersion": "R4", "DatastoreName": "second"})
+	_, list, _ := c.call("ListFHIRDatastores", map[string]any{"Filter": map[string]any{"DatastoreName": "second"}})
+	if l := list["DatastorePropertiesList"].([]any); len(l) != 1 || l[0].(map[string]any)["DatastoreId"] != created["DatastoreId"] {
+		t.Fatalf("Filter.DatastoreName: %v", list)
+	}
+	st, out, h := c.call("ListFHIRDatastores", map[string]any{"Filter": map[string]any{"DatastoreStatus": "SLEEPING"}})
+	wantError(t, st, out, h, 400, "ValidationException")
+	c.call("StartFHIRExportJob", exportInput("f1"))
+	future := float64(time.Now().Add(time.Hour).Unix())
+	_, jobs, _ := c.call("ListFHIRExportJobs", map[string]any{"DatastoreId": DefaultDatastoreID, "SubmittedAfter": future})
+	if n := len(jobs["ExportJobPropertiesList"].([]any)); n != 0 {
+		t.Fatalf("SubmittedAfter in the future: %d jobs", n)
+	}
+	_, jobs, _ = c.call("ListFHIRExportJobs", map[string]any{"DatastoreId": DefaultDatastoreID, "SubmittedBefore": future})
+	if n := len(jobs["ExportJobPropertiesList"].([]any)); n != 1 {
+		t.Fatalf("SubmittedBefore in the future: %d jobs", n)
+	}
+	arn := created["DatastoreArn"]
+	c.call("TagResource", map[string]any{"ResourceARN": arn, "Tags": []any{map[string]any{"Key": "team", "Value": "fhir"}, map[string]any{"Key": "env", "Value": "test"}}})
+	c.call("UntagResource", map[string]any{"ResourceARN": arn, "TagKeys": []any{"env"}})
+	_, tags, _ := c.call("ListTagsForResource", map[string]any{"ResourceARN": arn})
+	if b, _ := json.Marshal(tags); string(b) != `{"Tags":[{"Key":"team","Value":"fhir"}]}` {
+		t.Fatalf("tags %s", b)
+	}
+	st, out, h = c.call("ListTagsForResource", map[string]any{"ResourceARN": "arn:aws:healthlake:us-east-1:123456789012:datastore/fhir/00000000000000000000000000000000"})
+	wantError(t, st, out, h, 404, "ResourceNotFoundException")
+	st, out, h = c.call("ListTagsForResource", map[string]any{"ResourceARN": "arn:aws:healthlake:us-east-1:123456789012:datastore/fhir/nope"})
+	wantError(t, st, out, h, 400, "ValidationException")
 }

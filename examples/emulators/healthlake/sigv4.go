@@ -1,24 +1,20 @@
 package healthlake
 
 import (
-	"bytes"
 	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"net/http"
-	"net/url"
+	"slices"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/arazzo-go/arazzo/examples/emulators/sigv4verify"
 )
 
 // SigningName is the SigV4 service name HealthLake requests are signed for.
 const SigningName = "healthlake"
 
-// verify recomputes the request's SigV4 signature with the AWS SDK's own
-// signer and the emulator's copy of the secret, and answers the errors AWS
+// verify recomputes the request's SigV4 signature with the emulator's
+// copy of the secret, and answers the errors AWS
 // answers for a missing, unknown, stale or tampered signature.
 func (s *Server) verify(r *http.Request, body []byte) *apiError {
 	auth := r.Header.Get("Authorization")
@@ -56,27 +52,20 @@ func (s *Server) verify(r *http.Request, body []byte) *apiError {
 		return errorf(403, "InvalidSignatureException", "Date in Credential scope does not match YYYYMMDD from X-Amz-Date")
 	}
 
-	// Rebuild the request from exactly the headers the client signed and
-	// sign it again; the signatures match only if nothing was altered.
-	u := &url.URL{Scheme: "https", Host: r.Host, Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: r.URL.RawQuery}
-	again, _ := http.NewRequest(r.Method, u.String(), bytes.NewReader(body))
-	again.Host = r.Host
-	again.ContentLength = r.ContentLength
-	for _, h := range strings.Split(fields["SignedHeaders"], ";") {
-		if h == "host" || h == "content-length" {
-			continue
-		}
-		if v := r.Header.Values(h); len(v) > 0 {
-			again.Header[http.CanonicalHeaderKey(h)] = v
+	// SigV4 lets the client choose which headers it signs (the Go SDK
+	// signs content-length, botocore does not): verify over the client's
+	// own SignedHeaders list, from the request as it arrived.
+	signed := strings.Split(fields["SignedHeaders"], ";")
+	if !slices.Contains(signed, "host") {
+		return errorf(403, "InvalidSignatureException", "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
+	}
+	for _, h := range []string{"x-amz-date", "x-amz-security-token", "x-amz-target"} {
+		if r.Header.Get(h) != "" && !slices.Contains(signed, h) {
+			return errorf(403, "InvalidSignatureException", "'%s' must be a 'SignedHeader' in the AWS Authorization.", h)
 		}
 	}
-	sum := sha256.Sum256(body)
-	creds := aws.Credentials{AccessKeyID: scope[0], SecretAccessKey: cred.Secret, SessionToken: cred.SessionToken}
-	if err := v4.NewSigner().SignHTTP(r.Context(), creds, again, hex.EncodeToString(sum[:]), SigningName, s.cfg.Region, when); err != nil {
-		return errorf(500, "InternalServerException", "cannot verify the signature")
-	}
-	want, _ := parseAuthorization(again.Header.Get("Authorization"))
-	if want["SignedHeaders"] != fields["SignedHeaders"] || !hmac.Equal([]byte(want["Signature"]), []byte(fields["Signature"])) {
+	want := sigv4verify.Signature(r, body, signed, scope[1], s.cfg.Region, SigningName, cred.Secret, r.Header.Get("X-Amz-Date"))
+	if !hmac.Equal([]byte(want), []byte(fields["Signature"])) {
 		return errorf(403, "InvalidSignatureException", "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
 	}
 	return nil
