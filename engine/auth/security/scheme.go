@@ -41,6 +41,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/arazzo-go/arazzo/engine"
+	"github.com/arazzo-go/arazzo/engine/protocol/awsdesc"
 	"github.com/arazzo-go/arazzo/engine/source"
 )
 
@@ -231,6 +232,11 @@ func Schemes(ref *engine.SourceRef) ([]*Scheme, map[string]error) {
 			continue
 		}
 		k, err := KindOf(r.Value)
+		if _, sig := awsdesc.SigV4Scheme(name, r.Value); sig {
+			// An Authorization apiKey described as SigV4 is signed by the
+			// sigv4 middleware, never sent as a key.
+			k, err = SigV4, nil
+		}
 		if err != nil {
 			if bad == nil {
 				bad = map[string]error{}

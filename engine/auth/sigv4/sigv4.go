@@ -34,7 +34,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
@@ -81,11 +80,8 @@ func Detect(src *source.Source) (Scheme, bool) {
 			if ref == nil || ref.Value == nil {
 				continue
 			}
-			v := ref.Value
-			if t, _ := v.Extensions["x-amazon-apigateway-authtype"].(string); strings.EqualFold(t, "awsSigv4") {
-				sc.Why = "security scheme " + name + " (x-amazon-apigateway-authtype: awsSigv4)"
-			} else if v.Type == "apiKey" && strings.EqualFold(v.Name, "Authorization") && sigv4Words.MatchString(v.Description+" "+name) {
-				sc.Why = "security scheme " + name + " (an Authorization apiKey described as Signature Version 4)"
+			if why, ok := awsdesc.SigV4Scheme(name, ref.Value); ok {
+				sc.Why = why
 			}
 		}
 	}
@@ -119,8 +115,6 @@ func Detect(src *source.Source) (Scheme, bool) {
 	}
 	return sc, true
 }
-
-var sigv4Words = regexp.MustCompile(`(?i)sig(nature)?\s*(version\s*)?v?4|aws4-hmac|sigv4`)
 
 // Signer is a Caller that signs each request with SigV4 (a fresh signature
 // on every attempt, over the exact body bytes sent) and retries throttling

@@ -189,3 +189,24 @@ func RPCShape(src *source.Source) string {
 	}
 	return ""
 }
+
+var sigv4Words = regexp.MustCompile(`(?i)sig(nature)?\s*(version\s*)?v?4|aws4-hmac|sigv4`)
+
+// SigV4Scheme reports whether a security scheme (name is its key in
+// components.securitySchemes) stands for AWS Signature Version 4, and says
+// why: x-amazon-apigateway-authtype: awsSigv4, or an apiKey scheme for the
+// Authorization header whose key or description says Signature Version 4,
+// as descriptions generated for AWS write it. The signer and the security
+// middleware share this, so a SigV4 scheme is never taken for an API key.
+func SigV4Scheme(name string, ss *openapi3.SecurityScheme) (why string, ok bool) {
+	if ss == nil {
+		return "", false
+	}
+	if t, _ := ss.Extensions["x-amazon-apigateway-authtype"].(string); strings.EqualFold(t, "awsSigv4") {
+		return "security scheme " + name + " (x-amazon-apigateway-authtype: awsSigv4)", true
+	}
+	if ss.Type == "apiKey" && strings.EqualFold(ss.Name, "Authorization") && sigv4Words.MatchString(ss.Description+" "+name) {
+		return "security scheme " + name + " (an Authorization apiKey described as Signature Version 4)", true
+	}
+	return "", false
+}
