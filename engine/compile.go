@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/arazzo-go/arazzo/engine/diag"
+	"github.com/arazzo-go/arazzo/engine/dialect"
 	"github.com/arazzo-go/arazzo/engine/document"
 	"github.com/arazzo-go/arazzo/engine/protocol"
 	"github.com/arazzo-go/arazzo/engine/schema"
@@ -17,6 +18,55 @@ import (
 
 // CompileOption configures compilation.
 type CompileOption func(*compiler)
+
+// StrictDialects makes each dialect finding (see package dialect) an
+// error, as validate reports them; without it they are warnings and the
+// document runs in its canonical form.
+func StrictDialects() CompileOption {
+	return func(c *compiler) { c.strictDialects = true }
+}
+
+func dialectDiagnostics(path string, found []dialect.Finding, opts []CompileOption) diag.List {
+	var cfg compiler
+	for _, o := range opts {
+		o(&cfg)
+	}
+	sev := diag.Warning
+	if cfg.strictDialects {
+		sev = diag.Error
+	}
+	var out diag.List
+	for _, f := range found {
+		msg := f.Message
+		if f.Rewrites() {
+			msg = fmt.Sprintf("%s: write %q for %q (arazzo fix rewrites it)", f.Message, f.New, f.Old)
+		}
+		out = append(out, diag.Diagnostic{File: path, Line: f.Line, Column: f.Col, Severity: sev, Rule: f.Rule, Message: msg})
+	}
+	return out
+}
+
+// dropSchemaAtLiterals drops the schema's "want string" where a literal
+// output is reported as a dialect: the dialect finding says it better.
+func dropSchemaAtLiterals(diags diag.List, found []dialect.Finding) diag.List {
+	at := map[[2]int]bool{}
+	for _, f := range found {
+		if f.Rule == dialect.RuleLiteralOutput {
+			at[[2]int{f.Line, f.Col}] = true
+		}
+	}
+	if len(at) == 0 {
+		return diags
+	}
+	out := diags[:0]
+	for _, d := range diags {
+		if d.Rule == "schema" && at[[2]int{d.Line, d.Column}] {
+			continue
+		}
+		out = append(out, d)
+	}
+	return out
+}
 
 // WithProtocols adds wire protocols: each OpenAPI source speaks the
 // protocol of the first detector that claims it, else protocol.HTTP.
@@ -38,17 +88,35 @@ func LoadFile(ctx context.Context, path string, loader *source.Loader, opts ...C
 // LoadBytes is LoadFile for a document already in memory; path is where it
 // came from, for relative sources and for diagnostics.
 func LoadBytes(ctx context.Context, path string, data []byte, loader *source.Loader, opts ...CompileOption) (*Plan, diag.List) {
+	// A dialect whose intent is certain is compiled in its canonical form
+	// and reported where the document says it.
+	found := dialect.Find(data)
+	if len(found) > 0 {
+		data = dialect.Apply(data, found)
+	}
 	doc, diags := document.Parse(path, data)
 	if doc == nil {
 		return nil, diags
 	}
+	diags = append(diags, dialectDiagnostics(path, found, opts)...)
 	if loader == nil {
 		loader = &source.Loader{}
 	}
 	plan, more := Compile(ctx, doc, loader, opts...)
 	diags = mergeDiagnostics(diags, more)
-	if diags.HasErrors() {
-		return nil, diags
+	diags = dropSchemaAtLiterals(diags, found)
+	scopeDiagnostics(plan, diags)
+	if errs := diags.Errors(); len(errs) > 0 {
+		var cfg compiler
+		for _, o := range opts {
+			o(&cfg)
+		}
+		for _, d := range errs {
+			if !cfg.partial || !d.Scoped {
+				return nil, diags
+			}
+		}
+		plan.errors = errs
 	}
 	return plan, diags
 }
@@ -109,6 +177,10 @@ type compiler struct {
 	stack  map[string]bool // nested Arazzo documents being compiled, for cycles
 	// protocols detect the wire protocol of each OpenAPI source.
 	protocols []protocol.Detector
+	// strictDialects: dialect findings are errors (validate).
+	strictDialects bool
+	// partial: return a plan whose errors are confined (scope.go).
+	partial bool
 	// unavailable names sources that failed to load, so their operations
 	// are not reported again step by step.
 	unavailable map[string]bool
@@ -310,7 +382,13 @@ func (c *compiler) output(o *document.Outputs, name string) Output {
 		c.exprDiag(o.At(name), e, "expression")
 	}
 	c.track(o.At(name), false, t.Expressions()...)
-	return Output{Name: name, Value: t}
+	out := Output{Name: name, Value: t}
+	if v, ok := o.Constants[name]; ok {
+		out.Const, out.HasConst = v, true
+	} else if t.IsLiteral() {
+		out.Const, out.HasConst = o.Values[name], true
+	}
+	return out
 }
 
 func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }

@@ -44,6 +44,10 @@ func (f *frame) Memo(key any, compute func() any) any {
 func (f *frame) evalOutputs(outs []Output) map[string]any {
 	m := make(map[string]any, len(outs))
 	for _, o := range outs {
+		if o.HasConst {
+			m[o.Name] = o.Const
+			continue
+		}
 		if v, ok := o.Value.Eval(f); ok {
 			m[o.Name] = v
 		}

@@ -31,6 +31,7 @@ package engine
 import (
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/arazzo-go/arazzo/engine/diag"
 	"github.com/arazzo-go/arazzo/engine/document"
 	"github.com/arazzo-go/arazzo/engine/protocol"
 	"github.com/arazzo-go/arazzo/engine/schema"
@@ -44,6 +45,9 @@ type Plan struct {
 	Workflows []*Workflow
 	byID      map[string]*Workflow
 	sources   map[string]*SourceRef
+	// errors are the compile errors of a partial plan, each confined to
+	// some workflows (see PartialPlans); Run refuses the workflows they reach.
+	errors diag.List
 }
 
 // SourceRef is a source description as loaded.
@@ -191,4 +195,7 @@ type Action struct {
 type Output struct {
 	Name  string
 	Value *expr.Template
+	// Const is the value of an output written as a literal (a dialect).
+	Const    any
+	HasConst bool
 }

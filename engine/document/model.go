@@ -90,6 +90,9 @@ type Outputs struct {
 	Node
 	Names  []string
 	Values map[string]string
+	// Constants holds the outputs written as a null, boolean or number
+	// literal instead of an expression (a dialect: taken as that value).
+	Constants map[string]any
 }
 
 // Step is the Step Object.

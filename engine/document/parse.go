@@ -315,6 +315,12 @@ func (p *parser) outputs(n *yaml.Node) *Outputs {
 			o.Names = append(o.Names, k)
 		}
 		o.Values[k] = str(v)
+		if v != nil && v.Kind == yaml.ScalarNode && v.Tag != "!!str" {
+			if o.Constants == nil {
+				o.Constants = map[string]any{}
+			}
+			o.Constants[k] = plain(v)
+		}
 	}
 	return o
 }
