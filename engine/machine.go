@@ -78,6 +78,9 @@ func (p *Plan) prepare(workflowID string, inputs map[string]any) (*Workflow, map
 		}
 		return nil, nil, fmt.Errorf("%w %q: this document has %s", ErrUnknownWorkflow, workflowID, strings.Join(ids, ", "))
 	}
+	if err := p.refusal(w); err != nil {
+		return nil, nil, err
+	}
 	if inputs == nil {
 		inputs = map[string]any{}
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/arazzo-go/arazzo/engine"
+	"github.com/arazzo-go/arazzo/engine/diag"
 	"github.com/arazzo-go/arazzo/engine/report"
 	"github.com/arazzo-go/arazzo/engine/source"
 )
@@ -226,7 +227,7 @@ func loadJobs(ctx context.Context, h host, fl *runFlags, files []string, base en
 	loader := &source.Loader{AllowRemote: fl.allowRemote, AllowPrivate: fl.allowPrivate, Root: fl.sourceRoot}
 	var jobs []job
 	for _, file := range files {
-		plan, diags := engine.LoadFile(ctx, h.path(file), loader, compileOptions()...)
+		plan, diags := engine.LoadFile(ctx, h.path(file), loader, append(compileOptions(), engine.PartialPlans())...)
 		diags = withFlagHints(diags)
 		if plan == nil {
 			for _, d := range diags.Errors() {
@@ -240,6 +241,13 @@ func loadJobs(ctx context.Context, h host, fl *runFlags, files []string, base en
 			}
 		}
 		if fl.all {
+			var ids []string
+			for _, w := range plan.Workflows {
+				ids = append(ids, w.ID)
+			}
+			if err := refuseOrWarn(plan, diags, ids, file, fl, stderr); err != nil {
+				return nil, err
+			}
 			for _, w := range plan.Workflows {
 				in, _ := fileInputs[w.ID].(map[string]any)
 				jobs = append(jobs, job{file: file, plan: plan, wf: w, inputs: in})
@@ -249,6 +257,9 @@ func loadJobs(ctx context.Context, h host, fl *runFlags, files []string, base en
 		wf, err := pickWorkflow(plan, fl.workflow)
 		if err != nil {
 			return nil, withCode(exitUsage, err)
+		}
+		if err := refuseOrWarn(plan, diags, []string{wf.ID}, file, fl, stderr); err != nil {
+			return nil, err
 		}
 		in, err := mergeInputs(fileInputs, fl.inputs, wf)
 		if err != nil {
@@ -615,4 +626,28 @@ func convertInput(raw string, prop any) (any, error) {
 		return v, nil
 	}
 	return raw, nil
+}
+
+// refuseOrWarn stops the command for errors that affect what it will run
+// (the workflows, what they depend on, call and go to, the sources they
+// use) and shows as warnings the dialects it runs in canonical form and
+// the errors it leaves alone. Other warnings are validate's business.
+func refuseOrWarn(plan *engine.Plan, diags diag.List, ids []string, file string, fl *runFlags, stderr io.Writer) error {
+	reach := plan.Reach(ids...)
+	scoped := diags.Within(func(id string) bool { return reach[id] })
+	if errs := scoped.Errors(); len(errs) > 0 {
+		for _, d := range errs {
+			fmt.Fprintln(stderr, d.String())
+		}
+		return withCode(exitUsage, fmt.Errorf("%s is not a valid Arazzo document for %s; nothing was run", file, strings.Join(ids, ", ")))
+	}
+	if fl.quiet {
+		return nil
+	}
+	for i, d := range scoped {
+		if strings.HasPrefix(d.Rule, "dialect-") || (d.Severity == diag.Warning && diags[i].Severity == diag.Error) {
+			fmt.Fprintln(stderr, d.String())
+		}
+	}
+	return nil
 }
