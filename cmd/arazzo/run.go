@@ -108,6 +108,9 @@ type job struct {
 	plan   *engine.Plan
 	wf     *engine.Workflow
 	inputs map[string]any
+	// byWorkflow are inputs for workflows entered by dependsOn, goto or
+	// retry, from an --inputs file keyed by workflowId.
+	byWorkflow map[string]map[string]any
 }
 
 // runWorkflows is `arazzo run`: parse the flags, load and check every
@@ -248,9 +251,10 @@ func loadJobs(ctx context.Context, h host, fl *runFlags, files []string, base en
 			if err := refuseOrWarn(plan, diags, ids, file, fl, stderr); err != nil {
 				return nil, err
 			}
+			byWF, _ := perWorkflow(plan, fileInputs)
 			for _, w := range plan.Workflows {
 				in, _ := fileInputs[w.ID].(map[string]any)
-				jobs = append(jobs, job{file: file, plan: plan, wf: w, inputs: in})
+				jobs = append(jobs, job{file: file, plan: plan, wf: w, inputs: in, byWorkflow: byWF})
 			}
 			continue
 		}
@@ -261,11 +265,16 @@ func loadJobs(ctx context.Context, h host, fl *runFlags, files []string, base en
 		if err := refuseOrWarn(plan, diags, []string{wf.ID}, file, fl, stderr); err != nil {
 			return nil, err
 		}
-		in, err := mergeInputs(fileInputs, fl.inputs, wf)
+		own := fileInputs
+		byWF, keyed := perWorkflow(plan, fileInputs)
+		if keyed {
+			own, _ = fileInputs[wf.ID].(map[string]any)
+		}
+		in, err := mergeInputs(own, fl.inputs, wf)
 		if err != nil {
 			return nil, withCode(exitUsage, err)
 		}
-		jobs = append(jobs, job{file: file, plan: plan, wf: wf, inputs: in})
+		jobs = append(jobs, job{file: file, plan: plan, wf: wf, inputs: in, byWorkflow: byWF})
 	}
 	return jobs, nil
 }
@@ -373,6 +382,7 @@ func execute(ctx context.Context, fl *runFlags, jobs []job, optsFor map[*engine.
 	for _, j := range jobs {
 		opts := *optsFor[j.plan]
 		opts.Observers = nil
+		opts.WorkflowInputs = j.byWorkflow
 		var prog *progress
 		switch {
 		case !fl.textOut() || fl.quiet:
@@ -650,4 +660,22 @@ func refuseOrWarn(plan *engine.Plan, diags diag.List, ids []string, file string,
 		}
 	}
 	return nil
+}
+
+// perWorkflow reads an --inputs file keyed by workflowId: every key names a
+// workflow of the plan and every value is an object. keyed is false for a
+// file of one workflow's inputs (its keys are input names).
+func perWorkflow(plan *engine.Plan, file map[string]any) (byWF map[string]map[string]any, keyed bool) {
+	if len(file) == 0 {
+		return nil, false
+	}
+	byWF = map[string]map[string]any{}
+	for k, v := range file {
+		m, ok := v.(map[string]any)
+		if !ok || plan.Workflow(k) == nil {
+			return nil, false
+		}
+		byWF[k] = m
+	}
+	return byWF, true
 }
