@@ -98,6 +98,6 @@ multi-step API workflows) against the APIs their OpenAPI descriptions describe.`
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newValidateCmd(h), newRunCmd(h), newFixCmd(h), newDescribeCmd(h), newGraphCmd(h), newEmulateCmd(), newVersionCmd())
+	root.AddCommand(newValidateCmd(h), newRunCmd(h), newFixCmd(h), newInputsCmd(h), newDescribeCmd(h), newGraphCmd(h), newEmulateCmd(), newVersionCmd())
 	return root
 }
