@@ -282,6 +282,9 @@ func (c *compiler) loadSources() {
 		ref.Source, ref.Type = src, src.Type
 		if src.Type == source.OpenAPI {
 			ref.Protocol = c.protocolOf(src)
+			for _, u := range src.Unusable() {
+				c.warnf(sd.At("url"), "source-operation-unusable", "source %q: operation %s is left out, its definition is malformed (a step that uses it is an error): %s", sd.Name, u, u.Reason)
+			}
 		}
 		if src.Type == source.Arazzo {
 			sub := &compiler{ctx: c.ctx, doc: src.Arazzo, loader: c.loader, stack: map[string]bool{}, protocols: c.protocols}

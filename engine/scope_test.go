@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -54,5 +55,53 @@ func TestPartialPlanRefusesOnlyWhatReachesAnError(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "noSuchOperation") {
 			t.Errorf("run %s: %v, want the unresolved operation", id, err)
 		}
+	}
+}
+
+func TestMalformedOperationBlocksOnlyItsUsers(t *testing.T) {
+	dir := t.TempDir()
+	spec := `openapi: 3.0.3
+info: {title: music, version: "1"}
+paths:
+  /tracks/{id}:
+    get:
+      operationId: getTrack
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses: {'200': {description: ok}}
+  /covers:
+    put:
+      operationId: uploadCover
+      requestBody: {content: {image/jpeg: {schema: {type: string, required: true}}}}
+      responses: {'202': {description: ok}}
+`
+	doc := `arazzo: 1.0.1
+info: {title: music, version: "1"}
+sourceDescriptions: [{name: music, url: ./music.yaml}]
+workflows:
+  - workflowId: track
+    steps: [{stepId: s, operationId: getTrack, parameters: [{name: id, in: path, value: "7"}]}]
+  - workflowId: cover
+    steps: [{stepId: s, operationPath: '{$sourceDescriptions.music.url}#/paths/~1covers/put'}]
+`
+	if err := os.WriteFile(filepath.Join(dir, "music.yaml"), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plan, diags := LoadBytes(context.Background(), filepath.Join(dir, "flow.yaml"), []byte(doc), &source.Loader{}, PartialPlans())
+	if plan == nil {
+		t.Fatalf("no plan: %v", diags)
+	}
+	var rules []string
+	for _, d := range diags {
+		rules = append(rules, d.Severity.String()+" "+d.Rule)
+	}
+	got := strings.Join(rules, ", ")
+	if !strings.Contains(got, "warning source-operation-unusable") || !strings.Contains(got, "error operation-unusable") {
+		t.Errorf("diagnostics: %s", got)
+	}
+	if errs := diags.Within(func(id string) bool { return id == "track" }).Errors(); len(errs) != 0 {
+		t.Errorf("track is blocked: %v", errs)
+	}
+	if _, err := plan.Run(context.Background(), "cover", nil, &Options{Caller: refuseCaller{t}}); err == nil || !strings.Contains(err.Error(), "malformed") {
+		t.Errorf("cover ran or gave another reason: %v", err)
 	}
 }
