@@ -205,6 +205,16 @@ func (c *compiler) warnf(pos document.Pos, rule, format string, args ...any) {
 	c.report(diag.Warning, pos, rule, format, args...)
 }
 
+// dialectf reports a deviation whose intent is certain: a warning (run
+// executes the canonical form) unless StrictDialects makes it an error.
+func (c *compiler) dialectf(pos document.Pos, rule, format string, args ...any) {
+	sev := diag.Warning
+	if c.strictDialects {
+		sev = diag.Error
+	}
+	c.report(sev, pos, rule, format, args...)
+}
+
 // exprDiag reports an expression problem found at offset inside a field.
 func (c *compiler) exprDiag(pos document.Pos, e *expr.Error, rule string) {
 	if pos.IsValid() {
@@ -378,7 +388,8 @@ var outputNameRE = regexp.MustCompile(`^[a-zA-Z0-9.\-_]+$`)
 
 func (c *compiler) output(o *document.Outputs, name string) Output {
 	if !outputNameRE.MatchString(name) {
-		c.errorf(o.At(name), "output-name", "output name %q may only contain letters, digits, '.', '-' and '_'", name)
+		// The name is still a name: run keeps it (a warning), validate errs.
+		c.dialectf(o.At(name), "output-name", "output name %q may only contain letters, digits, '.', '-' and '_'", name)
 	}
 	t, errs := expr.ParseTemplate(o.Values[name])
 	for _, e := range errs {
