@@ -187,6 +187,7 @@ func (c *compiler) criterion(cr *document.Criterion) *Criterion {
 		c.exprDiag(pos, e.Error, rule)
 	}
 	c.track(cr.At("condition"), false, ce.Expressions()...)
+	c.checkJSONPath(cr, ce)
 	return &Criterion{Criterion: ce, File: c.doc.File, Pos: cr.Pos}
 }
 
