@@ -655,7 +655,7 @@ func refuseOrWarn(plan *engine.Plan, diags diag.List, ids []string, file string,
 		return nil
 	}
 	for i, d := range scoped {
-		if strings.HasPrefix(d.Rule, "dialect-") || (d.Severity == diag.Warning && diags[i].Severity == diag.Error) {
+		if runWarns(d.Rule) || (d.Severity == diag.Warning && diags[i].Severity == diag.Error) {
 			fmt.Fprintln(stderr, d.String())
 		}
 	}
@@ -678,4 +678,10 @@ func perWorkflow(plan *engine.Plan, file map[string]any) (byWF map[string]map[st
 		byWF[k] = m
 	}
 	return byWF, true
+}
+
+// runWarns names the warnings run shows: what it runs differently from
+// what the document says (a canonical form, a left-out operation).
+func runWarns(rule string) bool {
+	return strings.HasPrefix(rule, "dialect-") || rule == "output-name" || rule == "source-operation-unusable"
 }
