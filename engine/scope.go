@@ -65,9 +65,10 @@ func (p *Plan) refusal(w *Workflow) error {
 }
 
 // scopeDiagnostics tags each diagnostic with the workflows it affects: by
-// position, one inside a workflow affects that workflow; a source that
-// cannot be loaded affects the workflows with a step it leaves unresolved;
-// anything else affects the whole document.
+// position, one inside a workflow affects that workflow; an OpenAPI source
+// that cannot be loaded affects the workflows with a step it leaves
+// unresolved; anything else (a nested Arazzo document with errors too)
+// affects the whole document.
 func scopeDiagnostics(plan *Plan, diags diag.List) {
 	if plan == nil {
 		return
@@ -109,8 +110,12 @@ func scopeDiagnostics(plan *Plan, diags diag.List) {
 			continue
 		}
 		switch d.Rule {
-		case "source-unavailable", "source-invalid", "source-cycle":
+		case "source-unavailable":
 			d.Scoped, d.Workflows = true, unresolved
+			continue
+		case "source-invalid", "source-cycle":
+			// A nested Arazzo document with errors still resolves its
+			// workflows: it stays an error for the whole document.
 			continue
 		}
 		for _, s := range spans {
