@@ -32,6 +32,17 @@ paths:
               required: true
       responses:
         '202': {description: accepted}
+  /albums/{id}:
+    parameters:
+      - {name: id, in: path, required: true, schema: {type: string, required: true}}
+    get:
+      operationId: getAlbum
+      responses:
+        '200': {description: an album}
+    delete:
+      operationId: deleteAlbum
+      responses:
+        '204': {description: gone}
 `
 
 func TestMalformedOperationIsLeftOut(t *testing.T) {
@@ -46,9 +57,17 @@ func TestMalformedOperationIsLeftOut(t *testing.T) {
 	if src.ByID("getTrack") == nil {
 		t.Error("getTrack is not usable")
 	}
-	u := src.Unusable()
-	if len(u) != 1 || u[0].ID != "uploadCover" || u[0].Method != "PUT" || u[0].Path != "/playlists/{id}/images" || !strings.Contains(u[0].Reason, "required") {
-		t.Fatalf("unusable: %+v", u)
+	var got []string
+	for _, u := range src.Unusable() {
+		got = append(got, u.String())
+		if !strings.Contains(u.Reason, "required") {
+			t.Errorf("%s: reason %q", u, u.Reason)
+		}
+	}
+	// A broken path-item parameter takes every operation of the item.
+	want := "PUT /playlists/{id}/images (uploadCover), GET /albums/{id} (getAlbum), DELETE /albums/{id} (deleteAlbum)"
+	if strings.Join(got, ", ") != want {
+		t.Fatalf("unusable: %s\nwant %s", strings.Join(got, ", "), want)
 	}
 	if src.UnusableByPath("/playlists/{id}/images", "put") == nil || src.UnusableByID("uploadCover") == nil {
 		t.Error("the left-out operation is not found by path or id")
