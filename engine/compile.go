@@ -90,11 +90,16 @@ func LoadFile(ctx context.Context, path string, loader *source.Loader, opts ...C
 func LoadBytes(ctx context.Context, path string, data []byte, loader *source.Loader, opts ...CompileOption) (*Plan, diag.List) {
 	// A dialect whose intent is certain is compiled in its canonical form
 	// and reported where the document says it.
-	found := dialect.Find(data)
+	root, err := document.DecodeYAML(data)
+	var found []dialect.Finding
+	if err == nil {
+		found = dialect.FindIn(data, root)
+	}
 	if len(found) > 0 {
 		data = dialect.Apply(data, found)
+		root, err = document.DecodeYAML(data)
 	}
-	doc, diags := document.Parse(path, data)
+	doc, diags := document.ParseDecoded(path, root, err)
 	if doc == nil {
 		return nil, diags
 	}

@@ -64,7 +64,15 @@ func (f Finding) Rewrites() bool { return f.New != "" }
 // does not parse has none (the parser reports it).
 func Find(data []byte) []Finding {
 	root, err := document.DecodeYAML(data)
-	if err != nil || root.Kind != yaml.MappingNode {
+	if err != nil {
+		return nil
+	}
+	return FindIn(data, root)
+}
+
+// FindIn is Find over the node tree of data, already decoded.
+func FindIn(data []byte, root *yaml.Node) []Finding {
+	if root == nil || root.Kind != yaml.MappingNode {
 		return nil
 	}
 	s := &scan{data: data, lines: lineStarts(data)}

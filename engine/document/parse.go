@@ -26,8 +26,14 @@ const (
 // becomes a diagnostic. The returned document is nil only when the bytes are
 // not a YAML mapping at all.
 func Parse(file string, data []byte) (*Document, diag.List) {
-	p := &parser{file: file}
 	root, err := DecodeYAML(data)
+	return ParseDecoded(file, root, err)
+}
+
+// ParseDecoded is Parse for a node tree already decoded with DecodeYAML
+// (and its error), so a caller that looks at the nodes first parses once.
+func ParseDecoded(file string, root *yaml.Node, err error) (*Document, diag.List) {
+	p := &parser{file: file}
 	if err != nil {
 		p.errorf(yamlErrorPos(err), "syntax", "%s", cleanYAMLError(err))
 		return nil, p.diags
