@@ -17,11 +17,12 @@ func (workflowCall) perform(ctx context.Context, f *frame, s *Step, attempt int)
 		}
 	}
 	callee := s.Callee
-	if callee.Inputs != nil {
-		in = callee.Inputs.ApplyDefaults(in)
-		if err := callee.Inputs.Validate(in); err != nil {
-			return &stepOutcome{err: &RequestError{fmt.Errorf("inputs for workflow %s: %w", callee.ID, err)}}
-		}
+	in, notes, err := callee.checkInputs(in)
+	for _, n := range notes {
+		f.run.notice(f, s, attempt, n)
+	}
+	if err != nil {
+		return &stepOutcome{err: &RequestError{fmt.Errorf("inputs for workflow %s: %w", callee.ID, err)}}
 	}
 	out := f.run.workflow(ctx, callee, in)
 	f.calleeOutputs = out.outputs

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/arazzo-go/arazzo/engine/diag"
+	"github.com/arazzo-go/arazzo/engine/dialect"
 	"github.com/arazzo-go/arazzo/engine/document"
 	"github.com/arazzo-go/arazzo/engine/protocol"
 	"github.com/arazzo-go/arazzo/engine/schema"
@@ -16,6 +17,55 @@ import (
 
 // CompileOption configures compilation.
 type CompileOption func(*compiler)
+
+// StrictDialects makes each dialect finding (see package dialect) an
+// error, as validate reports them; without it they are warnings and the
+// document runs in its canonical form.
+func StrictDialects() CompileOption {
+	return func(c *compiler) { c.strictDialects = true }
+}
+
+func dialectDiagnostics(path string, found []dialect.Finding, opts []CompileOption) diag.List {
+	var cfg compiler
+	for _, o := range opts {
+		o(&cfg)
+	}
+	sev := diag.Warning
+	if cfg.strictDialects {
+		sev = diag.Error
+	}
+	var out diag.List
+	for _, f := range found {
+		msg := f.Message
+		if f.Rewrites() {
+			msg = fmt.Sprintf("%s: write %q for %q (arazzo fix rewrites it)", f.Message, f.New, f.Old)
+		}
+		out = append(out, diag.Diagnostic{File: path, Line: f.Line, Column: f.Col, Severity: sev, Rule: f.Rule, Message: msg})
+	}
+	return out
+}
+
+// dropSchemaAtLiterals drops the schema's "want string" where a literal
+// output is reported as a dialect: the dialect finding says it better.
+func dropSchemaAtLiterals(diags diag.List, found []dialect.Finding) diag.List {
+	at := map[[2]int]bool{}
+	for _, f := range found {
+		if f.Rule == dialect.RuleLiteralOutput {
+			at[[2]int{f.Line, f.Col}] = true
+		}
+	}
+	if len(at) == 0 {
+		return diags
+	}
+	out := diags[:0]
+	for _, d := range diags {
+		if d.Rule == "schema" && at[[2]int{d.Line, d.Column}] {
+			continue
+		}
+		out = append(out, d)
+	}
+	return out
+}
 
 // WithProtocols adds wire protocols: each OpenAPI source speaks the
 // protocol of the first detector that claims it, else protocol.HTTP.
@@ -40,17 +90,40 @@ func LoadFile(ctx context.Context, path string, loader *source.Loader, opts ...C
 // LoadBytes is LoadFile for a document already in memory; path is where it
 // came from, for relative sources and for diagnostics.
 func LoadBytes(ctx context.Context, path string, data []byte, loader *source.Loader, opts ...CompileOption) (*Plan, diag.List) {
-	doc, diags := document.Parse(path, data)
+	// A dialect whose intent is certain is compiled in its canonical form
+	// and reported where the document says it.
+	root, err := document.DecodeYAML(data)
+	var found []dialect.Finding
+	if err == nil {
+		found = dialect.FindIn(data, root)
+	}
+	if len(found) > 0 {
+		data = dialect.Apply(data, found)
+		root, err = document.DecodeYAML(data)
+	}
+	doc, diags := document.ParseDecoded(path, root, err)
 	if doc == nil {
 		return nil, diags
 	}
+	diags = append(diags, dialectDiagnostics(path, found, opts)...)
 	if loader == nil {
 		loader = &source.Loader{}
 	}
 	plan, more := Compile(ctx, doc, loader, opts...)
 	diags = mergeDiagnostics(diags, more)
-	if diags.HasErrors() {
-		return nil, diags
+	diags = dropSchemaAtLiterals(diags, found)
+	scopeDiagnostics(plan, diags)
+	if errs := diags.Errors(); len(errs) > 0 {
+		var cfg compiler
+		for _, o := range opts {
+			o(&cfg)
+		}
+		for _, d := range errs {
+			if !cfg.partial || !d.Scoped {
+				return nil, diags
+			}
+		}
+		plan.errors = errs
 	}
 	return plan, diags
 }
@@ -113,6 +186,10 @@ type compiler struct {
 	calls []callEdge
 	// protocols detect the wire protocol of each OpenAPI source.
 	protocols []protocol.Detector
+	// strictDialects: dialect findings are errors (validate).
+	strictDialects bool
+	// partial: return a plan whose errors are confined (scope.go).
+	partial bool
 	// unavailable names sources that failed to load, so their operations
 	// are not reported again step by step.
 	unavailable map[string]bool
@@ -138,6 +215,16 @@ func (c *compiler) errorf(pos document.Pos, rule, format string, args ...any) {
 
 func (c *compiler) warnf(pos document.Pos, rule, format string, args ...any) {
 	c.report(diag.Warning, pos, rule, format, args...)
+}
+
+// dialectf reports a deviation whose intent is certain: a warning (run
+// executes the canonical form) unless StrictDialects makes it an error.
+func (c *compiler) dialectf(pos document.Pos, rule, format string, args ...any) {
+	sev := diag.Warning
+	if c.strictDialects {
+		sev = diag.Error
+	}
+	c.report(sev, pos, rule, format, args...)
 }
 
 // exprDiag reports an expression problem found at offset inside a field.
@@ -238,6 +325,9 @@ func (c *compiler) loadSources() {
 		ref.Source, ref.Type = src, src.Type
 		if src.Type == source.OpenAPI {
 			ref.Protocol = c.protocolOf(src)
+			for _, u := range src.Unusable() {
+				c.warnf(sd.At("url"), "source-operation-unusable", "source %q: operation %s is left out, its definition is malformed (a step that uses it is an error): %s", sd.Name, u, u.Reason)
+			}
 		}
 		if src.Type == source.Arazzo {
 			sub := &compiler{ctx: c.ctx, doc: src.Arazzo, loader: c.loader, stack: map[string]bool{}, protocols: c.protocols}
@@ -336,7 +426,8 @@ var outputNameRE = regexp.MustCompile(`^[a-zA-Z0-9.\-_]+$`)
 
 func (c *compiler) output(o *document.Outputs, name string) Output {
 	if !outputNameRE.MatchString(name) {
-		c.errorf(o.At(name), "output-name", "output name %q may only contain letters, digits, '.', '-' and '_'", name)
+		// The name is still a name: run keeps it (a warning), validate errs.
+		c.dialectf(o.At(name), "output-name", "output name %q may only contain letters, digits, '.', '-' and '_'", name)
 	}
 	v := c.value(o.Raw[name], o.At(name), false)
 	return Output{Name: name, Value: v}

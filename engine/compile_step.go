@@ -4,8 +4,11 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/getkin/kin-openapi/openapi3"
+
 	"github.com/arazzo-go/arazzo/engine/document"
 	"github.com/arazzo-go/arazzo/engine/protocol"
+	"github.com/arazzo-go/arazzo/engine/source"
 	"github.com/arazzo-go/arazzo/expr"
 	"github.com/arazzo-go/arazzo/expr/jsonpointer"
 )
@@ -64,6 +67,12 @@ func (c *compiler) parameters(list []*document.ParameterRef, s *Step, level stri
 		}
 		if s != nil && s.Operation != nil && p.In != "" {
 			prm.Decl = s.Operation.Parameter(p.Name, p.In)
+			if prm.Decl == nil && p.In == "path" {
+				if d := pathParamLike(s.Operation, p.Name); d != nil {
+					c.dialectf(at, "dialect-parameter-name", "path parameter %q is declared as %q in operation %s; it is sent as %q (write name: %s)", p.Name, d.Name, s.Operation, d.Name, d.Name)
+					prm.Name, prm.Decl = d.Name, d
+				}
+			}
 			if prm.Decl == nil {
 				c.warnf(at, "parameter-undeclared", "operation %s does not declare %s parameter %q; it is sent anyway", s.Operation, p.In, p.Name)
 			}
@@ -176,6 +185,7 @@ func (c *compiler) criterion(cr *document.Criterion) *Criterion {
 		c.exprDiag(pos, e.Error, rule)
 	}
 	c.track(cr.At("condition"), false, ce.Expressions()...)
+	c.checkJSONPath(cr, ce)
 	return &Criterion{Criterion: ce, File: c.doc.File, Pos: cr.Pos}
 }
 
@@ -262,4 +272,23 @@ func mergeActions(step, wf []*Action) []*Action {
 		}
 	}
 	return out
+}
+
+// pathParamLike finds the one path parameter of op whose name equals name
+// once case, '_' and '-' are ignored (pet_id for petId): the intent of such
+// a name is certain, since a path template variable must have a value.
+func pathParamLike(op *source.Operation, name string) *openapi3.Parameter {
+	norm := func(s string) string { return strings.ToLower(strings.NewReplacer("_", "", "-", "").Replace(s)) }
+	var found *openapi3.Parameter
+	for _, list := range []openapi3.Parameters{op.Op.Parameters, op.PathItem.Parameters} {
+		for _, ref := range list {
+			if p := ref.Value; p != nil && p.In == "path" && norm(p.Name) == norm(name) {
+				if found != nil && found.Name != p.Name {
+					return nil // two candidates: ambiguous
+				}
+				found = p
+			}
+		}
+	}
+	return found
 }

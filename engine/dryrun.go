@@ -27,7 +27,7 @@ type DryRequest struct {
 // `<$steps.start.outputs.jobId>`; values nothing gives are left out, as a
 // run would leave them out.
 func (p *Plan) DryRun(ctx context.Context, workflowID string, inputs map[string]any, opts *Options) ([]DryRequest, error) {
-	w, inputs, err := p.prepare(workflowID, inputs)
+	w, inputs, _, err := p.prepare(workflowID, inputs)
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 
@@ -74,8 +73,8 @@ func TestOAuthExampleRuns(t *testing.T) {
 
 // pet-coupons.arazzo.yaml against a server implementing its description.
 // Its §19 defects show: apply-coupon names the path parameter pet_id where
-// the path has {petId}, so it fails before sending that request, with an
-// error saying so; quantity is never supplied, so it is left out.
+// the path has {petId}, a dialect whose intent is certain, so it is sent as
+// petId (with a warning); quantity is never supplied, so it is left out.
 func TestPetCouponsExampleRuns(t *testing.T) {
 	var mu sync.Mutex
 	var orders []map[string]any
@@ -86,6 +85,8 @@ func TestPetCouponsExampleRuns(t *testing.T) {
 			w.Write([]byte(`[{"id": 10, "name": "doggie", "status": "available"}]`))
 		case r.URL.Path == "/pet/findByTags":
 			w.Write([]byte(`[{"id": 11, "name": "kitty"}]`))
+		case r.URL.Path == "/pet/11/coupons":
+			w.Write([]byte(`{"couponCode": "KITTY5"}`))
 		case r.URL.Path == "/store/order" && r.Method == "POST":
 			var o map[string]any
 			json.NewDecoder(r.Body).Decode(&o)
@@ -114,7 +115,10 @@ func TestPetCouponsExampleRuns(t *testing.T) {
 		t.Fatal("quantity is never supplied, so it is not sent")
 	}
 	res, err = plan.Run(context.Background(), "apply-coupon", map[string]any{"my_pet_tags": []any{"cute"}}, opts)
-	if err == nil || res.Error.StepID != "find-coupons" || !strings.Contains(res.Error.Message, "path parameter petId has no value") {
-		t.Fatalf("the pet_id/petId defect fails find-coupons clearly: %v", err)
+	if err != nil || res.Outputs["apply_coupon_pet_order_id"] != json.Number("77") {
+		t.Fatalf("apply-coupon, its pet_id sent as petId: %v %v", err, res)
+	}
+	if len(orders) != 2 || orders[1]["petId"] != float64(11) || orders[1]["couponCode"] != "KITTY5" {
+		t.Fatalf("order with coupon %v", orders)
 	}
 }

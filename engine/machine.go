@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/arazzo-go/arazzo/expr"
 )
 
 // performer is a kind of step: it does what the step describes and
@@ -40,7 +42,7 @@ type stepOutcome struct {
 // Preparer middleware's objection such as a missing credential). When the
 // workflow fails, the result says so and the error is its *RunError.
 func (p *Plan) Run(ctx context.Context, workflowID string, inputs map[string]any, opts *Options) (*Result, error) {
-	w, inputs, err := p.prepare(workflowID, inputs)
+	w, inputs, notes, err := p.prepare(workflowID, inputs)
 	if err != nil {
 		return nil, err
 	}
@@ -57,6 +59,9 @@ func (p *Plan) Run(ctx context.Context, workflowID string, inputs map[string]any
 		defer cancel()
 	}
 	r.emit(Event{Kind: RunStarted, WorkflowID: w.ID})
+	for _, n := range notes {
+		r.emit(Event{Kind: Notice, WorkflowID: w.ID, Message: n})
+	}
 	out := r.workflow(ctx, w, inputs)
 	r.redact.Error(out.err)
 	for _, sr := range r.stepResults {
@@ -78,26 +83,44 @@ func (p *Plan) Run(ctx context.Context, workflowID string, inputs map[string]any
 }
 
 // prepare finds the workflow and checks the inputs, with the schema's
-// defaults applied: what must hold before anything is sent.
-func (p *Plan) prepare(workflowID string, inputs map[string]any) (*Workflow, map[string]any, error) {
+// defaults applied: what must hold before anything is sent. notes say which
+// inputs were converted to their declared type.
+func (p *Plan) prepare(workflowID string, inputs map[string]any) (*Workflow, map[string]any, []string, error) {
 	w := p.Workflow(workflowID)
 	if w == nil {
 		var ids []string
 		for _, x := range p.Workflows {
 			ids = append(ids, x.ID)
 		}
-		return nil, nil, fmt.Errorf("%w %q: this document has %s", ErrUnknownWorkflow, workflowID, strings.Join(ids, ", "))
+		return nil, nil, nil, fmt.Errorf("%w %q: this document has %s", ErrUnknownWorkflow, workflowID, strings.Join(ids, ", "))
 	}
+	if err := p.refusal(w); err != nil {
+		return nil, nil, nil, err
+	}
+	inputs, notes, err := w.checkInputs(inputs)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return w, inputs, notes, nil
+}
+
+// checkInputs converts values close to their declared type, applies the
+// schema's defaults and validates: what every entry into a workflow does,
+// whether run, called, depended on, or gone to.
+func (w *Workflow) checkInputs(inputs map[string]any) (map[string]any, []string, error) {
 	if inputs == nil {
 		inputs = map[string]any{}
 	}
-	if w.Inputs != nil {
-		inputs = w.Inputs.ApplyDefaults(inputs)
-		if err := w.Inputs.Validate(inputs); err != nil {
-			return nil, nil, newRedactor(secretValues(w, inputs, nil)).inputError(err)
-		}
+	if w.Inputs == nil {
+		return inputs, nil, nil
 	}
-	return w, inputs, nil
+	inputs, notes := w.Inputs.Coerce(inputs)
+	inputs = w.Inputs.ApplyDefaults(inputs)
+	if err := w.Inputs.Validate(inputs); err != nil {
+		// A schema error quotes the value: mask the secret ones.
+		return nil, notes, newRedactor(secretValues(w, inputs, nil)).inputError(err)
+	}
+	return inputs, notes, nil
 }
 
 func errString(e *RunError) string {
@@ -191,13 +214,16 @@ func (r *run) workflow(ctx context.Context, w *Workflow, inputs map[string]any) 
 		st, ran := r.done[d]
 		var derr *RunError
 		if !ran {
-			out := r.workflow(ctx, d, r.inputsFor(d))
+			out := r.enter(ctx, d, inputs)
 			st, derr = out.status, out.err
 		}
 		if st != Succeeded {
 			cause := &DependencyError{WorkflowID: d.ID, Err: derr}
-			return wfOutcome{status: Failed, err: &RunError{WorkflowID: w.ID, Err: cause,
-				Message: fmt.Sprintf("dependency %s failed, so %s did not run", d.ID, w.ID)}}
+			msg := fmt.Sprintf("dependency %s failed, so %s did not run", d.ID, w.ID)
+			if derr != nil {
+				msg += ": " + derr.Message
+			}
+			return wfOutcome{status: Failed, err: &RunError{WorkflowID: w.ID, Err: cause, Message: msg}}
 		}
 	}
 	r.emit(Event{Kind: WorkflowStarted, WorkflowID: w.ID})
@@ -224,15 +250,52 @@ func callChain(ids []string) string {
 	return strings.Join(ids, " → ")
 }
 
-func (r *run) inputsFor(w *Workflow) map[string]any {
+// inputsFor is what a workflow entered by dependsOn, goto or retry gets:
+// the entering workflow's inputs whose names it declares, overridden by
+// the inputs given for it by id (Options.WorkflowInputs).
+func (r *run) inputsFor(w *Workflow, from map[string]any) map[string]any {
 	in := map[string]any{}
+	if w.Inputs != nil {
+		props, _ := w.Inputs.Properties()
+		for k, v := range from {
+			if _, declared := props[k]; declared {
+				in[k] = v
+			}
+		}
+	}
 	for k, v := range r.opts.WorkflowInputs[w.ID] {
 		in[k] = v
 	}
-	if w.Inputs != nil {
-		in = w.Inputs.ApplyDefaults(in)
-	}
 	return in
+}
+
+// enter runs w, entered by dependsOn, goto or retry from a workflow whose
+// inputs are from, after checking its inputs as Run does.
+func (r *run) enter(ctx context.Context, w *Workflow, from map[string]any) wfOutcome {
+	in, notes, err := w.checkInputs(r.inputsFor(w, from))
+	for _, n := range notes {
+		r.emit(Event{Kind: Notice, WorkflowID: w.ID, Message: n})
+	}
+	if err != nil {
+		r.done[w] = Failed
+		return wfOutcome{status: Failed, err: &RunError{WorkflowID: w.ID, Err: err,
+			Message: fmt.Sprintf("workflow %s was entered with invalid inputs: %v (give them in the inputs for %s)", w.ID, err, w.ID)}}
+	}
+	return r.workflow(ctx, w, in)
+}
+
+// enterTarget runs the workflow a goto or retry action names: with the
+// action's parameters as its inputs when it has them (Arazzo 1.1), else
+// with the caller's inputs whose names it declares.
+func (f *frame) enterTarget(ctx context.Context, a *Action) wfOutcome {
+	if len(a.Params) == 0 {
+		return f.run.enter(ctx, a.TargetWorkflow, f.inputs)
+	}
+	in, err := f.targetInputs(a)
+	if err != nil {
+		return wfOutcome{status: Failed, err: &RunError{WorkflowID: f.w.ID, Message: err.Error(), Err: err}}
+	}
+	return f.run.workflow(ctx, a.TargetWorkflow, in)
 }
 
 // steps is the interpreter loop: run the step at pc, decide, move.
@@ -284,11 +347,7 @@ func (r *run) steps(ctx context.Context, f *frame) wfOutcome {
 				}
 				pc = a.Step.pos
 			case GotoWorkflow:
-				in, err := f.targetInputs(a)
-				if err != nil {
-					return f.fail(s, attempt, res.ex, err)
-				}
-				out := r.workflow(ctx, a.TargetWorkflow, in)
+				out := f.enterTarget(ctx, a)
 				// A one-way transfer: this workflow ends with the target's
 				// status; its own outputs come from what ran.
 				return wfOutcome{status: out.status, err: out.err, last: out.last}
@@ -406,6 +465,7 @@ func fellThrough(f *frame, list []*Action) string {
 func (f *frame) matches(s *Step, a *Action) bool {
 	for _, c := range a.Criteria {
 		pass, err := c.Eval(f)
+		f.selectedNothing(s, 0, err)
 		if f.run.observed() {
 			f.run.emit(Event{Kind: CriterionEvaluated, WorkflowID: f.w.ID, StepID: s.ID, Action: a.Name, Criterion: c.Spec.Condition, Passed: pass, Err: errText(err), Message: c.Describe()})
 		}
@@ -414,6 +474,15 @@ func (f *frame) matches(s *Step, a *Action) bool {
 		}
 	}
 	return true
+}
+
+// selectedNothing reports, once per step and run, a criterion whose path
+// selected nothing: a condition that is false for want of data is a
+// document or API problem a user must see, not a silent false.
+func (f *frame) selectedNothing(s *Step, attempt int, err error) {
+	if err != nil && errors.Is(err, expr.ErrNothingSelected) {
+		f.run.notice(f, s, attempt, "criterion: "+err.Error())
+	}
 }
 
 func errText(err error) string {
@@ -427,11 +496,7 @@ func errText(err error) string {
 // the failed step is tried again. ok is false when the target failed.
 func (f *frame) runRetryTarget(ctx context.Context, a *Action) (wfOutcome, bool) {
 	if a.TargetWorkflow != nil {
-		in, err := f.targetInputs(a)
-		if err != nil {
-			return wfOutcome{status: Failed, err: &RunError{WorkflowID: f.w.ID, Message: err.Error(), Err: err}}, false
-		}
-		out := f.run.workflow(ctx, a.TargetWorkflow, in)
+		out := f.enterTarget(ctx, a)
 		if out.status != Succeeded {
 			return wfOutcome{status: Failed, err: out.err}, false
 		}
@@ -480,6 +545,7 @@ func (f *frame) execute(ctx context.Context, s *Step, attempt int) *stepOutcome 
 		}
 		for _, c := range s.Success {
 			pass, err := c.Eval(f)
+			f.selectedNothing(s, attempt, err)
 			if r.observed() {
 				r.emit(Event{Kind: CriterionEvaluated, WorkflowID: f.w.ID, StepID: s.ID, Criterion: c.Spec.Condition, Passed: pass, Err: errText(err), Message: c.Describe()})
 			}

@@ -41,6 +41,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	rfcjsonpath "github.com/theory/jsonpath"
 
+	"github.com/arazzo-go/arazzo/engine/diag"
 	"github.com/arazzo-go/arazzo/engine/document"
 	"github.com/arazzo-go/arazzo/engine/protocol"
 	"github.com/arazzo-go/arazzo/engine/schema"
@@ -60,6 +61,9 @@ type Plan struct {
 	Workflows []*Workflow
 	byID      map[string]*Workflow
 	sources   map[string]*SourceRef
+	// errors are the compile errors of a partial plan, each confined to
+	// some workflows (see PartialPlans); Run refuses the workflows they reach.
+	errors diag.List
 }
 
 // SourceRef is a source description as loaded.

@@ -39,6 +39,10 @@ func (c *compiler) operationByID(sd *document.Step) *source.Operation {
 		if op := ref.Source.ByID(opID); op != nil {
 			return op
 		}
+		if u := ref.Source.UnusableByID(opID); u != nil {
+			c.unusableOp(pos, name, u)
+			return nil
+		}
 		c.errorf(pos, "operation-unresolved", "source %q has no operation with operationId %q%s", name, opID, suggest(opID, ref.Source))
 		return nil
 	}
@@ -72,6 +76,14 @@ func (c *compiler) operationByID(sd *document.Step) *source.Operation {
 	case len(found) > 1:
 		c.errorf(pos, "operation-ambiguous", "operationId %q is defined in sources %s; qualify it as $sourceDescriptions.<source>.%s", id, strings.Join(names, " and "), id)
 	case !missing:
+		for _, sdoc := range c.doc.SourceDescriptions {
+			if ref := c.plan.sources[sdoc.Name]; ref != nil && ref.Source != nil {
+				if u := ref.Source.UnusableByID(id); u != nil {
+					c.unusableOp(pos, sdoc.Name, u)
+					return nil
+				}
+			}
+		}
 		hint := ""
 		for _, sdoc := range c.doc.SourceDescriptions {
 			if ref := c.plan.sources[sdoc.Name]; ref != nil && ref.Source != nil && ref.Type == "openapi" {
@@ -84,6 +96,12 @@ func (c *compiler) operationByID(sd *document.Step) *source.Operation {
 		c.errorf(pos, "operation-unresolved", "no OpenAPI source has an operation with operationId %q%s", id, hint)
 	}
 	return nil
+}
+
+// unusableOp reports a step that uses an operation the source description
+// defines, but so malformed that it was left out.
+func (c *compiler) unusableOp(pos document.Pos, src string, u *source.Unusable) {
+	c.errorf(pos, "operation-unusable", "operation %s of source %q cannot be used: its definition is malformed: %s", u, src, u.Reason)
 }
 
 // suggest finds an operationId that differs only in case.
@@ -162,6 +180,10 @@ func (c *compiler) operationByPath(sd *document.Step) *source.Operation {
 		return nil
 	}
 	op := ref.Source.ByPath(toks[1], toks[2])
+	if u := ref.Source.UnusableByPath(toks[1], toks[2]); op == nil && u != nil {
+		c.unusableOp(pos, ref.Name, u)
+		return nil
+	}
 	if op == nil {
 		c.errorf(pos, "operation-unresolved", "source %q has no operation %s %s", ref.Name, strings.ToUpper(toks[2]), toks[1])
 	}

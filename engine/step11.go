@@ -49,9 +49,6 @@ func (r *run) pending(s *Step) string {
 // for that workflow.
 func (f *frame) targetInputs(a *Action) (map[string]any, error) {
 	w := a.TargetWorkflow
-	if len(a.Params) == 0 {
-		return f.run.inputsFor(w), nil
-	}
 	in := map[string]any{}
 	for _, p := range a.Params {
 		if v, ok := p.Value.Eval(f); ok {

@@ -63,7 +63,8 @@ func TestInvalidDocuments(t *testing.T) {
 		name := strings.TrimSuffix(filepath.Base(f), ".arazzo.yaml")
 		t.Run(name, func(t *testing.T) {
 			rule := declaredRule(t, f)
-			_, diags := LoadFile(context.Background(), f, &source.Loader{})
+			// As validate sees them: dialects are errors there.
+			_, diags := LoadFile(context.Background(), f, &source.Loader{}, StrictDialects())
 			if !diags.HasErrors() {
 				t.Fatalf("no error for a broken document")
 			}

@@ -3,6 +3,7 @@ package expr
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -99,7 +100,13 @@ var goessner = gval.NewLanguage(gval.Full(), pjsonpath.Language(),
 			}
 		}
 		return false, nil
-	}))
+	}),
+	jsonpathFunctions)
+
+// ErrNothingSelected marks a jsonpath comparison whose path selected
+// nothing in the value it was evaluated on: the criterion is false, and
+// the caller reports why rather than failing silently.
+var ErrNothingSelected = errors.New("the path selects nothing")
 
 // CompileCriterion compiles a criterion. It returns problems as
 // errors (the criterion cannot work) and warnings (accepted slips).
@@ -320,11 +327,17 @@ func (c *Criterion) eval11(ctx Context, val any) (bool, error) {
 
 func (c *Criterion) compileJSONPath() []*Error {
 	cond := strings.TrimSpace(c.Spec.Condition)
+	// PATH.length is the Goessner idiom for a length, not a member: the
+	// rewritten condition is never an RFC 9535 query.
+	rewritten := rewriteLength(cond)
+	if rewritten != cond {
+		c.Spec.Version = "draft-goessner-dispatch-jsonpath-00"
+	}
 	parts, hasExpr, errs := splitJSONPathExprs(cond)
 	if len(errs) > 0 {
 		return errs
 	}
-	goessnerOnly := c.Spec.Version == "draft-goessner-dispatch-jsonpath-00"
+	goessnerOnly := c.Spec.Version == "draft-goessner-dispatch-jsonpath-00" || rewritten != cond
 	if hasExpr {
 		c.jpParts = parts
 		c.Dialect = DialectGoessner
@@ -340,7 +353,7 @@ func (c *Criterion) compileJSONPath() []*Error {
 				b.WriteString("x")
 			}
 		}
-		if _, err := goessner.NewEvaluable(toDoubleQuotes(b.String())); err != nil {
+		if _, err := goessner.NewEvaluable(toDoubleQuotes(rewriteLength(b.String()))); err != nil {
 			return []*Error{errAt(0, "invalid JSONPath condition: %v", err)}
 		}
 		return nil
@@ -351,12 +364,12 @@ func (c *Criterion) compileJSONPath() []*Error {
 			return nil
 		}
 	}
-	ev, err := goessner.NewEvaluable(toDoubleQuotes(cond))
+	ev, err := goessner.NewEvaluable(toDoubleQuotes(rewritten))
 	if err != nil {
 		return []*Error{errAt(0, "invalid JSONPath condition (neither an RFC 9535 query nor a JSONPath comparison): %v", err)}
 	}
 	c.gval, c.Dialect = ev, DialectGoessner
-	c.fast = compileFast(cond)
+	c.fast = compileFast(rewritten)
 	return nil
 }
 
@@ -556,7 +569,7 @@ func (c *Criterion) evalJSONPath(ctx Context, val any) (bool, error) {
 			b.WriteString(Text(v))
 		}
 		var err error
-		if ev, err = goessner.NewEvaluable(toDoubleQuotes(b.String())); err != nil {
+		if ev, err = goessner.NewEvaluable(toDoubleQuotes(rewriteLength(b.String()))); err != nil {
 			return false, fmt.Errorf("jsonpath condition after substitution: %v", err)
 		}
 	}
@@ -565,7 +578,7 @@ func (c *Criterion) evalJSONPath(ctx Context, val any) (bool, error) {
 		// PaesslerAG reports a missing key as an error: that is simply
 		// "nothing selected".
 		if strings.Contains(err.Error(), "unknown key") || strings.Contains(err.Error(), "out of bounds") {
-			return false, nil
+			return false, fmt.Errorf("%w in %s (%v), so %q is false", ErrNothingSelected, c.contextName(), err, c.Spec.Condition)
 		}
 		return false, fmt.Errorf("jsonpath: %v", err)
 	}
@@ -574,11 +587,21 @@ func (c *Criterion) evalJSONPath(ctx Context, val any) (bool, error) {
 		return r, nil
 	case nil:
 		return false, nil
+	case float64:
+		// A number alone (a length): true when not zero.
+		return r != 0, nil
 	case []any:
 		// A query with a wildcard or filter: passes when it selected something.
 		return len(r) > 0, nil
 	}
 	return true, nil
+}
+
+func (c *Criterion) contextName() string {
+	if c.Spec.Context == "" {
+		return "the value"
+	}
+	return c.Spec.Context
 }
 
 // Memoizer is an optional Context extension: it caches a value derived from

@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -165,6 +166,26 @@ func TestJSONPathCriteria(t *testing.T) {
 		{"contains array no", `{"F":[{"A":"arn1","Status":"ACTIVE"},{"A":"arn2","Status":"CREATE_PENDING"}]}`, `$.F[?(@.A == "arn2")].Status contains "ACTIVE"`, false, DialectGoessner},
 		{"contains string", `{"s":"hello world"}`, `$.s contains "world"`, true, DialectGoessner},
 		{"goessner filter", `{"a":[{"x":2}]}`, `$.a[?(@.x == 2)]`, true, DialectRFC9535},
+		// The Goessner .length idiom, as AWS-style documents poll on it.
+		{".length nonempty", `{"FileSystems":[{"Id":"fs-1"}]}`, `$.FileSystems.length > 0`, true, DialectGoessner},
+		{".length empty", `{"FileSystems":[]}`, `$.FileSystems.length > 0`, false, DialectGoessner},
+		{".length zero", `{"MountTargets":[]}`, `$.MountTargets.length == 0`, true, DialectGoessner},
+		{".length alone", `{"MountTargets":[1,2]}`, `$.MountTargets.length`, true, DialectGoessner},
+		{".length of string", `{"Name":"abc"}`, `$.Name.length == 3`, true, DialectGoessner},
+		{".length member", `{"Box":{"length":7}}`, `$.Box.length == 7`, true, DialectGoessner},
+		{".length in filter", `{"a":[{"t":[1]},{"t":[]}]}`, `$.a[?(@.t.length > 0)].length == 1`, true, DialectGoessner},
+		{"quoted .length untouched", `{"s":"x.length"}`, `$.s == "x.length"`, true, DialectGoessner},
+		{"length() outside a filter", `{"Items":[1,2,3]}`, `length($.Items) >= 3`, true, DialectGoessner},
+		{"count()", `{"Items":[{"a":1},{"a":2}]}`, `count($.Items[*]) == 2`, true, DialectGoessner},
+		{"match()", `{"Id":"fs-0123"}`, `match($.Id, "fs-[0-9]+")`, true, DialectGoessner},
+		{"match() is anchored", `{"Id":"xfs-0123"}`, `match($.Id, "fs-[0-9]+")`, false, DialectGoessner},
+		{"search()", `{"Id":"xfs-0123"}`, `search($.Id, "fs-[0-9]+")`, true, DialectGoessner},
+		{"value()", `{"a":[{"x":5}]}`, `value($.a[0].x) == 5`, true, DialectGoessner},
+		// A wildcard compared with one value: some element matches.
+		{"any element", `{"Items":[{"S":"OFF"},{"S":"ACTIVE"}]}`, `$.Items[*].S == "ACTIVE"`, true, DialectGoessner},
+		{"no element", `{"Items":[{"S":"OFF"}]}`, `$.Items[*].S == "ACTIVE"`, false, DialectGoessner},
+		{"any element ordered", `{"Items":[{"n":1},{"n":9}]}`, `$.Items[*].n > 5`, true, DialectGoessner},
+		{"none equal", `{"Items":[{"S":"OFF"}]}`, `$.Items[*].S != "ACTIVE"`, true, DialectGoessner},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -176,7 +197,12 @@ func TestJSONPathCriteria(t *testing.T) {
 				t.Errorf("dialect %s (%s), want %s", c.Dialect, c.Describe(), tt.dialect)
 			}
 			got, err := c.Eval(jsonCtx(t, tt.body))
-			if err != nil {
+			if strings.Contains(tt.name, "missing") && tt.dialect == DialectGoessner {
+				// Never a silent false: the caller learns the path is absent.
+				if !errors.Is(err, ErrNothingSelected) {
+					t.Fatalf("error %v, want ErrNothingSelected", err)
+				}
+			} else if err != nil {
 				t.Fatal(err)
 			}
 			if got != tt.want {

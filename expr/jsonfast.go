@@ -169,7 +169,7 @@ func (f *fastCond) eval(root any) (bool, bool) {
 			ok := true
 			for _, n := range c.path {
 				if v, ok = navigate(v, n); !ok {
-					return false, true
+					return false, false // the slow path says what is missing
 				}
 			}
 			res, decided := c.decide(v)

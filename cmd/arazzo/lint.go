@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/arazzo-go/arazzo/engine"
 	"github.com/arazzo-go/arazzo/engine/diag"
 	"github.com/arazzo-go/arazzo/engine/lint"
 	"github.com/arazzo-go/arazzo/engine/report"
@@ -81,7 +82,7 @@ errors, 2 for a usage error, an unreadable file or a bad config.`,
 			}
 			loader := &source.Loader{AllowRemote: allowRemote, AllowPrivate: allowPrivate, Root: h.path(sourceRoot)}
 			return checkFiles(out, h, format, files, cfgDiags, func(path string) diag.List {
-				return lint.File(cmd.Context(), path, loader, cfg, compileOptions()...)
+				return lint.File(cmd.Context(), path, loader, cfg, append(compileOptions(), engine.StrictDialects())...)
 			})
 		},
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/arazzo-go/arazzo/engine"
 	"github.com/arazzo-go/arazzo/engine/auth/security"
+	"github.com/arazzo-go/arazzo/engine/diag"
 	"github.com/arazzo-go/arazzo/engine/report"
 	"github.com/arazzo-go/arazzo/engine/source"
 )
@@ -120,6 +121,9 @@ type job struct {
 	plan   *engine.Plan
 	wf     *engine.Workflow
 	inputs map[string]any
+	// byWorkflow are inputs for workflows entered by dependsOn, goto or
+	// retry, from an --inputs file keyed by workflowId.
+	byWorkflow map[string]map[string]any
 }
 
 // runWorkflows is `arazzo run`: parse the flags, load and check every
@@ -269,7 +273,7 @@ func loadJobs(ctx context.Context, h host, fl *runFlags, files []string, base en
 	loader := &source.Loader{AllowRemote: fl.allowRemote, AllowPrivate: fl.allowPrivate, Root: fl.sourceRoot}
 	var jobs []job
 	for _, file := range files {
-		plan, diags := engine.LoadFile(ctx, h.path(file), loader, compileOptions()...)
+		plan, diags := engine.LoadFile(ctx, h.path(file), loader, append(compileOptions(), engine.PartialPlans())...)
 		diags = withFlagHints(diags)
 		if interrupted(diags) {
 			return nil, withCode(exitInterrupted, nil)
@@ -286,9 +290,17 @@ func loadJobs(ctx context.Context, h host, fl *runFlags, files []string, base en
 			}
 		}
 		if fl.all {
+			var ids []string
+			for _, w := range plan.Workflows {
+				ids = append(ids, w.ID)
+			}
+			if err := refuseOrWarn(plan, diags, ids, file, fl, stderr); err != nil {
+				return nil, err
+			}
+			byWF, _ := perWorkflow(plan, fileInputs)
 			for _, w := range plan.Workflows {
 				in, _ := fileInputs[w.ID].(map[string]any)
-				jobs = append(jobs, job{file: file, plan: plan, wf: w, inputs: in})
+				jobs = append(jobs, job{file: file, plan: plan, wf: w, inputs: in, byWorkflow: byWF})
 			}
 			continue
 		}
@@ -296,11 +308,19 @@ func loadJobs(ctx context.Context, h host, fl *runFlags, files []string, base en
 		if err != nil {
 			return nil, withCode(exitUsage, err)
 		}
-		in, err := mergeInputs(fileInputs, fl.inputs, wf)
+		if err := refuseOrWarn(plan, diags, []string{wf.ID}, file, fl, stderr); err != nil {
+			return nil, err
+		}
+		own := fileInputs
+		byWF, keyed := perWorkflow(plan, fileInputs)
+		if keyed {
+			own, _ = fileInputs[wf.ID].(map[string]any)
+		}
+		in, err := mergeInputs(own, fl.inputs, wf)
 		if err != nil {
 			return nil, withCode(exitUsage, err)
 		}
-		jobs = append(jobs, job{file: file, plan: plan, wf: wf, inputs: in})
+		jobs = append(jobs, job{file: file, plan: plan, wf: wf, inputs: in, byWorkflow: byWF})
 	}
 	return jobs, nil
 }
@@ -452,6 +472,7 @@ func execute(ctx context.Context, h host, fl *runFlags, jobs []job, optsFor map[
 	for _, j := range jobs {
 		opts := *optsFor[j.plan]
 		opts.Observers = nil
+		opts.WorkflowInputs = j.byWorkflow
 		var prog *progress
 		switch {
 		case !fl.textOut() || fl.quiet:
@@ -770,4 +791,52 @@ func editDistance(a, b string) int {
 		prev = cur
 	}
 	return prev[len(b)]
+}
+
+// refuseOrWarn stops the command for errors that affect what it will run
+// (the workflows, what they depend on, call and go to, the sources they
+// use) and shows as warnings the dialects it runs in canonical form and
+// the errors it leaves alone. Other warnings are validate's business.
+func refuseOrWarn(plan *engine.Plan, diags diag.List, ids []string, file string, fl *runFlags, stderr io.Writer) error {
+	reach := plan.Reach(ids...)
+	scoped := diags.Within(func(id string) bool { return reach[id] })
+	if errs := scoped.Errors(); len(errs) > 0 {
+		for _, d := range errs {
+			fmt.Fprintln(stderr, d.String())
+		}
+		return withCode(exitUsage, fmt.Errorf("%s is not a valid Arazzo document for %s; nothing was run", file, strings.Join(ids, ", ")))
+	}
+	if fl.quiet {
+		return nil
+	}
+	for i, d := range scoped {
+		if runWarns(d.Rule) || (d.Severity == diag.Warning && diags[i].Severity == diag.Error) {
+			fmt.Fprintln(stderr, d.String())
+		}
+	}
+	return nil
+}
+
+// perWorkflow reads an --inputs file keyed by workflowId: every key names a
+// workflow of the plan and every value is an object. keyed is false for a
+// file of one workflow's inputs (its keys are input names).
+func perWorkflow(plan *engine.Plan, file map[string]any) (byWF map[string]map[string]any, keyed bool) {
+	if len(file) == 0 {
+		return nil, false
+	}
+	byWF = map[string]map[string]any{}
+	for k, v := range file {
+		m, ok := v.(map[string]any)
+		if !ok || plan.Workflow(k) == nil {
+			return nil, false
+		}
+		byWF[k] = m
+	}
+	return byWF, true
+}
+
+// runWarns names the warnings run shows: what it runs differently from
+// what the document says (a canonical form, a left-out operation).
+func runWarns(rule string) bool {
+	return strings.HasPrefix(rule, "dialect-") || rule == "output-name" || rule == "source-operation-unusable"
 }

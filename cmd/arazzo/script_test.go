@@ -70,6 +70,7 @@ func state(ts *testscript.TestScript) *scriptState {
 // its own, their base URLs in the environment:
 //
 //	$ITEMS       GET /v1/items/{id} and GET /v1/status (itemHandler)
+//	$SHOP        token, orders and mounts (shopHandler, shop_test.go)
 //	$SECURE      answers 401 to everything, echoing what it was sent
 //	$HEALTHLAKE  the HealthLake emulator, verifying SigV4 signatures made
 //	             with its test key or $CANARY_KEY_ID/$CANARY_SECRET/$CANARY_TOKEN
@@ -105,6 +106,7 @@ func setupScript(env *testscript.Env, testdata string) error {
 		env.Setenv(name, srv.URL)
 	}
 	serve("ITEMS", itemHandler())
+	serve("SHOP", shopHandler())
 	serve("SECURE", secureHandler())
 	serve("HANG", stallHandler(false))
 	serve("DRIP", stallHandler(true))

@@ -14,7 +14,7 @@ import (
 
 func newValidateCmd(h host) *cobra.Command {
 	var format string
-	var allowRemote, allowPrivate bool
+	var allowRemote, allowPrivate, lenient bool
 	var sourceRoot string
 	cmd := &cobra.Command{
 		Use:   "validate FILE...",
@@ -39,7 +39,11 @@ errors, 2 for a usage error or an unreadable file.`,
 			}
 			loader := &source.Loader{AllowRemote: allowRemote, AllowPrivate: allowPrivate, Root: h.path(sourceRoot)}
 			return checkFiles(cmd.OutOrStdout(), h, format, files, nil, func(path string) diag.List {
-				_, diags := engine.LoadFile(cmd.Context(), path, loader, compileOptions()...)
+				opts := compileOptions()
+				if !lenient {
+					opts = append(opts, engine.StrictDialects())
+				}
+				_, diags := engine.LoadFile(cmd.Context(), path, loader, opts...)
 				return diags
 			})
 		},
@@ -47,6 +51,7 @@ errors, 2 for a usage error or an unreadable file.`,
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json, github (Actions annotations) or sarif (SARIF 2.1.0)")
 	cmd.Flags().BoolVar(&allowRemote, "allow-remote", false, "load http(s) source descriptions")
 	cmd.Flags().BoolVar(&allowPrivate, "allow-private", false, "with --allow-remote, allow sources on loopback, private and link-local addresses")
+	cmd.Flags().BoolVar(&lenient, "lenient", false, "report dialects that run would accept (see arazzo fix) as warnings, not errors")
 	cmd.Flags().StringVar(&sourceRoot, "source-root", "", "only load local sources inside this directory (for documents you do not trust)")
 	return cmd
 }

@@ -37,6 +37,10 @@ type Diagnostic struct {
 	// Cause is the error behind the finding, when there is one (a source
 	// that cannot be loaded), for errors.Is and errors.As.
 	Cause error `json:"-"`
+	// Scoped says the finding affects only the workflows named in
+	// Workflows (none at all when that is empty), not the whole document.
+	Scoped    bool     `json:"-"`
+	Workflows []string `json:"-"`
 }
 
 func (d Diagnostic) String() string {
@@ -71,6 +75,29 @@ func (l List) Errors() List {
 		}
 	}
 	return out
+}
+
+// Within lowers to warnings the scoped errors that affect none of the
+// workflows runs executes: what a run leaves alone does not stop it.
+func (l List) Within(runs func(workflowID string) bool) List {
+	out := make(List, 0, len(l))
+	for _, d := range l {
+		if d.Severity == Error && d.Scoped && !affects(d.Workflows, runs) {
+			d.Severity = Warning
+			d.Message += " (not used by the workflows this run executes)"
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+func affects(ids []string, runs func(string) bool) bool {
+	for _, id := range ids {
+		if runs(id) {
+			return true
+		}
+	}
+	return false
 }
 
 // Sort orders diagnostics by file, line, column, then rule, so output is

@@ -134,6 +134,9 @@ type Outputs struct {
 	Names  []string
 	Values map[string]string
 	Raw    map[string]any
+	// Constants holds the outputs written as a null, boolean or number
+	// literal instead of an expression (a dialect: taken as that value).
+	Constants map[string]any
 }
 
 // Step is the Step Object.

@@ -31,8 +31,14 @@ const (
 // becomes a diagnostic. The returned document is nil only when the bytes are
 // not a YAML mapping at all.
 func Parse(file string, data []byte) (*Document, diag.List) {
-	p := &parser{file: file}
 	root, err := DecodeYAML(data)
+	return ParseDecoded(file, root, err)
+}
+
+// ParseDecoded is Parse for a node tree already decoded with DecodeYAML
+// (and its error), so a caller that looks at the nodes first parses once.
+func ParseDecoded(file string, root *yaml.Node, err error) (*Document, diag.List) {
+	p := &parser{file: file}
 	if err != nil {
 		p.errorf(yamlErrorPos(err), "syntax", "%s", cleanYAMLError(err))
 		return nil, p.diags
@@ -432,6 +438,9 @@ func (p *parser) outputs(n *yaml.Node) *Outputs {
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i].Value, deref(n.Content[i+1])
+		if strings.HasPrefix(k, "x-") {
+			continue // a specification extension (a lint silencer, say), not an output
+		}
 		if _, dup := o.Values[k]; !dup {
 			o.Names = append(o.Names, k)
 		}
@@ -439,6 +448,12 @@ func (p *parser) outputs(n *yaml.Node) *Outputs {
 		o.Raw[k] = plain(v)
 		if expr.IsSelector(o.Raw[k]) {
 			p.only11(o.At(k), "a Selector Object")
+		}
+		if v != nil && v.Kind == yaml.ScalarNode && v.Tag != "!!str" {
+			if o.Constants == nil {
+				o.Constants = map[string]any{}
+			}
+			o.Constants[k] = plain(v)
 		}
 	}
 	return o

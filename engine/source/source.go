@@ -129,6 +129,9 @@ type Source struct {
 	byID   map[string]*Operation
 	byPath map[string]*Operation
 	ops    []*Operation
+	// unusable are operations left out because their definitions are
+	// malformed (unusable.go).
+	unusable []Unusable
 }
 
 // Operation is an OpenAPI operation with what a request needs to find it.
@@ -389,16 +392,20 @@ func (l *Loader) load(ctx context.Context, location string) (*Source, error) {
 		}
 		return src, nil
 	}
-	ld := openapi3.NewLoader()
-	ld.Context = ctx
-	ld.IsExternalRefsAllowed = true
-	// External $refs inside the description go through the same policy.
-	ld.ReadFromURIFunc = func(_ *openapi3.Loader, u *url.URL) ([]byte, error) {
-		loc := u.String()
-		if u.Scheme == "" || u.Scheme == "file" {
-			loc = filepath.Clean(u.Path)
+	// A fresh loader for each attempt: a loader remembers what it read.
+	newLoader := func() *openapi3.Loader {
+		ld := openapi3.NewLoader()
+		ld.Context = ctx
+		ld.IsExternalRefsAllowed = true
+		// External $refs inside the description go through the same policy.
+		ld.ReadFromURIFunc = func(_ *openapi3.Loader, u *url.URL) ([]byte, error) {
+			loc := u.String()
+			if u.Scheme == "" || u.Scheme == "file" {
+				loc = filepath.Clean(u.Path)
+			}
+			return l.Read(ctx, loc)
 		}
-		return l.Read(ctx, loc)
+		return ld
 	}
 	var loc *url.URL
 	if strings.HasPrefix(location, "http") {
@@ -406,11 +413,11 @@ func (l *Loader) load(ctx context.Context, location string) (*Source, error) {
 	} else {
 		loc = &url.URL{Path: location}
 	}
-	doc, err := loadOpenAPI(ld, data, loc)
+	doc, unusable, err := loadSkippingBroken(newLoader, data, loc)
 	if err != nil {
 		return nil, fmt.Errorf("%s: not a usable OpenAPI description: %v", location, err)
 	}
-	src.OpenAPI = doc
+	src.OpenAPI, src.unusable = doc, unusable
 	src.index()
 	return src, nil
 }
