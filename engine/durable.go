@@ -72,6 +72,10 @@ type FrameState struct {
 	Retries map[string]int `json:"retries,omitempty"` // by "onSuccess.N" / "onFailure.N" of the step
 	// Requests are those sent at this position, in order.
 	Requests []RequestRecord `json:"requests,omitempty"`
+	// Recorded counts the executions at this position already in the
+	// run's step results (a step whose goto or retry target is running):
+	// performed again on resume, they are not counted twice.
+	Recorded int `json:"recorded,omitempty"`
 }
 
 // RequestRecord is a request sent, and its response once received.
@@ -306,7 +310,7 @@ func (r *run) enter(f *frame) error {
 			f.retries[a] = n
 		}
 	}
-	f.replay = fs.Requests
+	f.replay, f.skipRecords = fs.Requests, fs.Recorded
 	r.wfInputs[w.ID] = f.inputs
 	return nil
 }
@@ -344,7 +348,9 @@ func (r *run) checkpoint(f *frame, pc, attempt int, retries map[*Action]int) err
 	if r.durable == nil {
 		return nil
 	}
-	f.pc, f.attempt, f.retries, f.sent = pc, attempt, retries, nil
+	// A copy: decide counts the next retry in the loop's map before a
+	// retry's target step runs within this position.
+	f.pc, f.attempt, f.retries, f.sent, f.recorded = pc, attempt, maps.Clone(retries), nil, 0
 	r.durable.execAt = r.executions
 	// What the frame had at the boundary: a retry's target step, run
 	// within the position, changes its visits and outputs, and a resume
@@ -402,7 +408,7 @@ func (r *run) state() *RunState {
 			continue // before its first step
 		}
 		fs := FrameState{WorkflowID: f.w.ID, Inputs: f.inputs, Steps: f.savedSteps, Visits: f.savedVisits, PC: f.pc,
-			Attempt: f.attempt, Requests: f.sent}
+			Attempt: f.attempt, Requests: f.sent, Recorded: f.recorded}
 		if f.pc < len(f.w.order) {
 			fs.StepID = f.w.order[f.pc].ID
 		}

@@ -86,6 +86,7 @@ const durableFlow = `
           - name: again
             type: retry
             retryLimit: 2
+            stepId: ping
           - name: giveUp
             type: goto
             stepId: fallback
@@ -95,12 +96,38 @@ const durableFlow = `
           - name: id
             in: path
             value: $steps.create.outputs.id
+        onSuccess:
+          - name: done
+            type: end
         outputs:
           name: $response.body#/name
+      - stepId: ping
+        operationId: listItems
     outputs:
       id: $steps.create.outputs.id
       polls: $steps.wait.outputs.polls
       name: $steps.fallback.outputs.name
+  - workflowId: handoff
+    inputs:
+      type: object
+      properties:
+        apiKey: {type: string}
+    steps:
+      - stepId: create
+        operationId: createItem
+        requestBody:
+          contentType: application/json
+          payload: {name: widget, owner: "key {$inputs.apiKey}"}
+        successCriteria:
+          - condition: $statusCode == 201
+        onSuccess:
+          - name: poll
+            type: goto
+            workflowId: poller
+        outputs:
+          id: $response.body#/id
+    outputs:
+      id: $steps.create.outputs.id
   - workflowId: poller
     inputs:
       type: object
@@ -126,6 +153,7 @@ const durableFlow = `
 func durableServer(t *testing.T, hits map[string]int) *testServer {
 	ts := newTestServer(t, map[string]func(http.ResponseWriter, *http.Request, int){
 		"POST /v1/items": jsonHandler(201, `{"id": 7}`),
+		"GET /v1/items":  jsonHandler(200, `[]`),
 		"GET /v1/status": func(w http.ResponseWriter, _ *http.Request, n int) {
 			status := "running"
 			if n >= 4 {
@@ -147,22 +175,28 @@ func durableServer(t *testing.T, hits map[string]int) *testServer {
 
 // A run resumed from any state it recorded (a crash at that point) ends
 // as the uninterrupted run did, recording the same final state, when the
-// world answers as it did: frames (a nested workflow), visits of a poll,
-// retry counters and outputs are rebuilt exactly. The POST that started
-// it is never sent twice, unless its response was never recorded and
-// Resend says so.
+// world answers as it did: frames (a nested workflow, a goto to another
+// workflow), visits of a poll, retry counters (and a retry's target step)
+// and outputs are rebuilt exactly. The POST that started it is never sent
+// twice, unless its response was never recorded and Resend says so.
 func TestResumeFromEveryRecordedState(t *testing.T) {
 	plan := compileDoc(t, durableFlow, "")
+	for _, wf := range []string{"main", "handoff"} {
+		t.Run(wf, func(t *testing.T) { resumeEverywhere(t, plan, wf) })
+	}
+}
+
+func resumeEverywhere(t *testing.T, plan *Plan, wf string) {
 	const key = "k3y-s3cret"
 	ts := durableServer(t, nil)
 	j := &memJournal{ts: ts}
 	opts := testOptions(ts, nil)
 	opts.Journal = j
-	res, err := plan.Run(context.Background(), "main", map[string]any{"apiKey": key}, opts)
+	res, err := plan.Run(context.Background(), wf, map[string]any{"apiKey": key}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Outputs["name"] != "widget" || res.Outputs["polls"] != json.Number("4") {
+	if res.Outputs["id"] != json.Number("7") {
 		t.Fatalf("outputs %v", res.Outputs)
 	}
 	final := string(j.states[len(j.states)-1])
@@ -193,8 +227,7 @@ func TestResumeFromEveryRecordedState(t *testing.T) {
 				t.Fatalf("state %d: %v", i, err)
 			}
 			unsafe++
-			if len(j2.states) > 0 && strings.Contains(string(j2.states[len(j2.states)-1]), `"status"`) &&
-				strings.Contains(string(j2.states[len(j2.states)-1]), `"status":"failed"`) {
+			if n := len(j2.states); n > 0 && strings.Contains(string(j2.states[n-1]), `"status":"failed"`) {
 				t.Fatalf("state %d: a refused resend leaves the run resumable", i)
 			}
 			o.Resend = true
@@ -214,6 +247,7 @@ func TestResumeFromEveryRecordedState(t *testing.T) {
 	if unsafe != 1 {
 		t.Fatalf("want one state between sending the POST and its response, got %d", unsafe)
 	}
+	t.Logf("%d recorded states, each resumed", len(j.states))
 }
 
 func TestResendSafety(t *testing.T) {

@@ -29,7 +29,10 @@ type frame struct {
 	sent        []RequestRecord
 	savedSteps  map[string]map[string]any
 	savedVisits map[string]int
-	replay      []RequestRecord
+	// recorded counts step results recorded at the position;
+	// skipRecords those a resume must not count again.
+	recorded, skipRecords int
+	replay                []RequestRecord
 }
 
 // newFrame starts a workflow run's frame; Run and DryRun share it.

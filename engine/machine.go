@@ -546,10 +546,15 @@ func (f *frame) record(s *Step, res *stepOutcome) {
 		f.run.stepIndex[s] = sr
 		f.run.stepResults = append(f.run.stepResults, sr)
 	}
-	sr.Runs++
-	for _, v := range res.violations {
-		if len(sr.Checks) < maxStepViolations {
-			sr.Checks = append(sr.Checks, v)
+	f.recorded++
+	if f.skipRecords > 0 {
+		f.skipRecords-- // a resumed run performs it again: counted already
+	} else {
+		sr.Runs++
+		for _, v := range res.violations {
+			if len(sr.Checks) < maxStepViolations {
+				sr.Checks = append(sr.Checks, v)
+			}
 		}
 	}
 	sr.StatusCode, _ = res.ex.statusCode()
