@@ -170,6 +170,12 @@ func resume(cmd *cobra.Command, h host, file, runID string, fl *runFlags) error 
 		}
 		return withCode(exitUsage, fmt.Errorf("%s: %v", run.Document, err))
 	}
+	for name := range j.inputs {
+		if !slices.Contains(run.State.SecretInputs, name) {
+			return withCode(exitUsage, fmt.Errorf("input %s is recorded with the run and cannot change as it resumes; give only the secret inputs it left out (%s)",
+				name, orNone(run.State.SecretInputs)))
+		}
+	}
 	j.resume = &run.State
 	opts := optsFor[j.plan]
 	opts.Journal = store.Continue(run)
@@ -189,6 +195,13 @@ func resume(cmd *cobra.Command, h host, file, runID string, fl *runFlags) error 
 		return err
 	}
 	return writeReports(cmd.Context(), fl, records, sinks.junit, cmd.OutOrStdout())
+}
+
+func orNone(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
 }
 
 // openExisting opens a state file that must exist: a mistyped name is an

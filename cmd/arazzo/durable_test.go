@@ -276,6 +276,10 @@ func TestDurableResendOnlyWhenSafe(t *testing.T) {
 			}
 			startKill(t, arrived, 0, args...)
 			close(block)
+			// Secret inputs are not recorded: resume asks for them again.
+			if _, errOut, code := cli("resume", state); code != 2 || !strings.Contains(errOut, "the secret inputs apiToken were not recorded: give them again") {
+				t.Fatalf("want exit 2 asking for apiToken, got %d:\n%s", code, errOut)
+			}
 			if !token {
 				_, errOut, code := cli("resume", state, "--input", auth)
 				if code != 1 || !strings.Contains(errOut, "step start: its POST") || !strings.Contains(errOut, "arazzo resume --resend") {
