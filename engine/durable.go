@@ -448,26 +448,53 @@ func (r *run) finish(out wfOutcome, outputs map[string]any) {
 }
 
 // remarshal copies a state through JSON (numbers kept exact), replacing
-// each key of subst found in its strings by its value: sealing secrets on
-// the way to the journal, unsealing them on the way back.
+// each key of subst found in its string values by its value: sealing
+// secrets on the way to the journal, unsealing them on the way back. Only
+// string values are touched, never names or numbers, however short the
+// secret.
 func remarshal(in *RunState, out *RunState, subst map[string]string) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(in); err != nil {
+	data, err := json.Marshal(in)
+	if err != nil {
 		return err
 	}
-	data := buf.Bytes()
-	for from, to := range subst {
-		f, _ := json.Marshal(from)
-		t, _ := json.Marshal(to)
-		// Inner parts of the JSON strings: a value inside a longer string
-		// ("Bearer s3cret") is replaced too.
-		data = bytes.ReplaceAll(data, f[1:len(f)-1], t[1:len(t)-1])
+	if len(subst) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber()
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return err
+		}
+		// One pass, the longest first where several match: a secret
+		// inside another, or inside a placeholder, is left alone.
+		froms := slices.Collect(maps.Keys(subst))
+		slices.SortFunc(froms, func(a, b string) int { return len(b) - len(a) })
+		var pairs []string
+		for _, from := range froms {
+			pairs = append(pairs, from, subst[from])
+		}
+		if data, err = json.Marshal(substitute(v, strings.NewReplacer(pairs...))); err != nil {
+			return err
+		}
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	return dec.Decode(out)
+}
+
+func substitute(v any, rep *strings.Replacer) any {
+	switch x := v.(type) {
+	case string:
+		return rep.Replace(x) // inside a longer string too ("Bearer s3cret")
+	case map[string]any:
+		for k, e := range x {
+			x[k] = substitute(e, rep)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = substitute(e, rep)
+		}
+	}
+	return v
 }
 
 // sending records a request about to be sent; it returns why re-sending
