@@ -25,6 +25,7 @@ require (
 	github.com/spf13/cobra v1.10.2
 	github.com/spf13/pflag v1.0.9
 	github.com/theory/jsonpath v0.12.3
+	go.etcd.io/bbolt v1.4.3
 	golang.org/x/text v0.44.0
 	gopkg.in/yaml.v3 v3.0.1
 )

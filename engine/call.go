@@ -27,6 +27,10 @@ func (workflowCall) perform(ctx context.Context, f *frame, s *Step, attempt int)
 	out := f.run.workflow(ctx, callee, in)
 	f.calleeOutputs = out.outputs
 	res := &stepOutcome{ex: out.last}
+	if out.err != nil && stops(out.err) {
+		res.stop = out.err
+		return res
+	}
 	if out.status != Succeeded {
 		cerr := out.err
 		if cerr == nil {

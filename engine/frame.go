@@ -21,6 +21,18 @@ type frame struct {
 	// memo caches derived views of the current exchange for the criteria
 	// evaluated against it (see expr.Memoizer); cleared on each execution.
 	memo map[any]any
+	// What a durable run records (durable.go): the position, the
+	// requests sent at it, and those recorded before a resume.
+	pc, attempt int
+	retries     map[*Action]int
+	resumed     bool
+	sent        []RequestRecord
+	savedSteps  map[string]map[string]any
+	savedVisits map[string]int
+	// recorded counts step results recorded at the position;
+	// skipRecords those a resume must not count again.
+	recorded, skipRecords int
+	replay                []RequestRecord
 }
 
 // newFrame starts a workflow run's frame; Run and DryRun share it.

@@ -35,6 +35,8 @@ type stepOutcome struct {
 	interrupted bool
 	// violations are the contract checks the exchange failed (check.go).
 	violations []Violation
+	// stop ends the run: nothing for actions to decide (durable.go).
+	stop error
 }
 
 // Run runs one workflow of the plan. It returns an error without a result
@@ -53,6 +55,9 @@ func (p *Plan) Run(ctx context.Context, workflowID string, inputs map[string]any
 	if err := r.prepare(ctx, w, inputs); err != nil {
 		return nil, err
 	}
+	if r.durable != nil && r.opts.resume != nil {
+		r.restoreRun(r.opts.resume)
+	}
 	if r.opts.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, r.opts.Timeout)
@@ -67,6 +72,7 @@ func (p *Plan) Run(ctx context.Context, workflowID string, inputs map[string]any
 	for _, sr := range r.stepResults {
 		sr.Error = r.redact.String(sr.Error)
 	}
+	r.finish(out, out.outputs)
 	outputs, _ := r.redact.Value(out.outputs).(map[string]any)
 	res := &Result{WorkflowID: w.ID, Status: out.status, Outputs: outputs, Steps: r.stepResults, Error: out.err, Notices: r.notices}
 	if res.Outputs == nil {
@@ -145,6 +151,7 @@ type run struct {
 	noticed     map[string]bool
 	notices     []StepNotice
 	dry         bool // a dry run: step outputs are placeholders
+	durable     *durable
 	// Per source, worked out once per run (operation.go).
 	callers map[*SourceRef]Caller
 	servers map[serverKey]string
@@ -158,6 +165,7 @@ func newRun(p *Plan, o *Options, w *Workflow, inputs map[string]any) *run {
 	}
 	r.opts = r.opts.withDefaults()
 	r.redact = newRedactor(secretValues(w, inputs, r.opts.Secrets))
+	r.durable = newDurable(&r.opts, w, inputs)
 	return r
 }
 
@@ -214,7 +222,7 @@ func (r *run) workflow(ctx context.Context, w *Workflow, inputs map[string]any) 
 		st, ran := r.done[d]
 		var derr *RunError
 		if !ran {
-			out := r.enter(ctx, d, inputs)
+			out := r.enterWorkflow(ctx, d, inputs)
 			st, derr = out.status, out.err
 		}
 		if st != Succeeded {
@@ -229,7 +237,11 @@ func (r *run) workflow(ctx context.Context, w *Workflow, inputs map[string]any) 
 	r.emit(Event{Kind: WorkflowStarted, WorkflowID: w.ID})
 	r.wfInputs[w.ID] = inputs
 	f := newFrame(r, w, inputs)
+	if err := r.enter(f); err != nil {
+		return wfOutcome{status: Failed, err: &RunError{WorkflowID: w.ID, Message: err.Error(), Err: err}}
+	}
 	out := r.steps(ctx, f)
+	r.leave(f)
 	if out.outputs == nil {
 		out.outputs = f.evalOutputs(w.Outputs)
 	}
@@ -269,9 +281,9 @@ func (r *run) inputsFor(w *Workflow, from map[string]any) map[string]any {
 	return in
 }
 
-// enter runs w, entered by dependsOn, goto or retry from a workflow whose
+// enterWorkflow runs w, entered by dependsOn, goto or retry from a workflow whose
 // inputs are from, after checking its inputs as Run does.
-func (r *run) enter(ctx context.Context, w *Workflow, from map[string]any) wfOutcome {
+func (r *run) enterWorkflow(ctx context.Context, w *Workflow, from map[string]any) wfOutcome {
 	in, notes, err := w.checkInputs(r.inputsFor(w, from))
 	for _, n := range notes {
 		r.emit(Event{Kind: Notice, WorkflowID: w.ID, Message: n})
@@ -289,7 +301,7 @@ func (r *run) enter(ctx context.Context, w *Workflow, from map[string]any) wfOut
 // with the caller's inputs whose names it declares.
 func (f *frame) enterTarget(ctx context.Context, a *Action) wfOutcome {
 	if len(a.Params) == 0 {
-		return f.run.enter(ctx, a.TargetWorkflow, f.inputs)
+		return f.run.enterWorkflow(ctx, a.TargetWorkflow, f.inputs)
 	}
 	in, err := f.targetInputs(a)
 	if err != nil {
@@ -301,25 +313,36 @@ func (f *frame) enterTarget(ctx context.Context, a *Action) wfOutcome {
 // steps is the interpreter loop: run the step at pc, decide, move.
 func (r *run) steps(ctx context.Context, f *frame) wfOutcome {
 	w := f.w
-	pc := 0
+	pc := f.pc // 0, or where a resumed run stopped
 	for pc < len(w.order) {
 		s := w.order[pc]
 		if d := f.run.pending(s); d != "" {
 			return f.fail(s, 1, nil, &StepDependencyError{StepID: s.ID, Dependency: d})
 		}
-		f.visits[s]++
 		var retries map[*Action]int // made on the first retry of this visit
 		attempt := 0
+		if f.resumed {
+			// Back in the middle of a visit: its count and retries are restored.
+			f.resumed, retries, attempt = false, f.retries, f.attempt-1
+		} else {
+			f.visits[s]++
+		}
 		for {
 			attempt++
 			if err := ctx.Err(); err != nil {
 				return f.fail(s, attempt, nil, &StoppedError{StepID: s.ID, Err: err})
+			}
+			if err := r.checkpoint(f, pc, attempt, retries); err != nil {
+				return f.fail(s, attempt, nil, err)
 			}
 			r.executions++
 			if r.executions > r.opts.MaxSteps {
 				return f.fail(s, attempt, nil, &StepLimitError{Limit: r.opts.MaxSteps, StepID: s.ID})
 			}
 			res := f.execute(ctx, s, attempt)
+			if res.stop != nil {
+				return f.fail(s, attempt, res.ex, res.stop)
+			}
 			if err := ctx.Err(); err != nil && res.interrupted {
 				return f.fail(s, attempt, res.ex, &StoppedError{StepID: s.ID, Err: err})
 			}
@@ -506,6 +529,9 @@ func (f *frame) runRetryTarget(ctx context.Context, a *Action) (wfOutcome, bool)
 	f.visits[t]++
 	f.run.executions++
 	res := f.execute(ctx, t, 1)
+	if res.stop != nil {
+		return f.fail(t, 1, res.ex, res.stop), false
+	}
 	if !res.ok {
 		return f.fail(t, 1, res.ex, res.err), false
 	}
@@ -533,6 +559,9 @@ func (f *frame) execute(ctx context.Context, s *Step, attempt int) *stepOutcome 
 	r.emit(Event{Kind: StepStarted, WorkflowID: f.w.ID, StepID: s.ID, Visit: f.visits[s], Attempt: attempt})
 	start := r.opts.Now()
 	res := s.perform.perform(ctx, f, s, attempt)
+	if res.stop != nil {
+		return res
+	}
 	f.current = res.ex
 	f.last = res.ex
 	clear(f.memo)
@@ -583,10 +612,15 @@ func (f *frame) record(s *Step, res *stepOutcome) {
 		f.run.stepIndex[s] = sr
 		f.run.stepResults = append(f.run.stepResults, sr)
 	}
-	sr.Runs++
-	for _, v := range res.violations {
-		if len(sr.Checks) < maxStepViolations {
-			sr.Checks = append(sr.Checks, v)
+	f.recorded++
+	if f.skipRecords > 0 {
+		f.skipRecords-- // a resumed run performs it again: counted already
+	} else {
+		sr.Runs++
+		for _, v := range res.violations {
+			if len(sr.Checks) < maxStepViolations {
+				sr.Checks = append(sr.Checks, v)
+			}
 		}
 	}
 	sr.StatusCode, _ = res.ex.statusCode()

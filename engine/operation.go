@@ -60,23 +60,45 @@ func (operationCall) perform(ctx context.Context, f *frame, s *Step, attempt int
 		base, _ := r.serverURL(s) // worked out already by buildRequest
 		ctx = context.WithValue(ctx, callKey{}, &Call{Step: s, Attempt: attempt, ServerURL: base, Values: f, run: r})
 	}
-	req, err := http.NewRequestWithContext(ctx, br.Method, br.URL, body)
+	rec, err := r.replayed(f, s, attempt, br)
 	if err != nil {
-		return &stepOutcome{err: &RequestError{fmt.Errorf("cannot build the request: %v", err)}, ex: ex}
+		return &stepOutcome{stop: err, ex: ex}
 	}
-	req.Header = br.Header.Clone() // middleware may add to it; $request.header reads what the step built
+	var status int
+	var header http.Header
+	var data []byte
 	start := r.opts.Now()
-	resp, err := r.callerFor(s).Do(req)
-	if err != nil {
-		return &stepOutcome{err: r.transportError(br, unwrapURLError(err)), ex: ex, interrupted: true}
+	if rec != nil {
+		// A resumed run: the response recorded before it stopped.
+		status, header, data = rec.Status, http.Header(rec.Header), rec.bytes()
+	} else {
+		req, err := http.NewRequestWithContext(ctx, br.Method, br.URL, body)
+		if err != nil {
+			return &stepOutcome{err: &RequestError{fmt.Errorf("cannot build the request: %v", err)}, ex: ex}
+		}
+		req.Header = br.Header.Clone() // middleware may add to it; $request.header reads what the step built
+		if err := r.sending(f, s, attempt, br); err != nil {
+			return &stepOutcome{stop: err, ex: ex}
+		}
+		resp, err := r.callerFor(s).Do(req)
+		if err != nil {
+			return &stepOutcome{err: r.transportError(br, unwrapURLError(err)), ex: ex, interrupted: true}
+		}
+		defer resp.Body.Close()
+		data, err = readBody(resp, r.opts.MaxResponseBytes+1)
+		status, header = resp.StatusCode, resp.Header
+		ex.status, ex.hasStatus, ex.respHeader, ex.protocol = status, true, header, s.Source.Protocol
+		if err != nil {
+			ex.respBody = data
+			return &stepOutcome{err: r.transportError(br, fmt.Errorf("reading the response: %w", unwrapURLError(err))), ex: ex, interrupted: true}
+		}
+		if int64(len(data)) <= r.opts.MaxResponseBytes {
+			if err := r.received(f, status, header, data); err != nil {
+				return &stepOutcome{stop: err, ex: ex}
+			}
+		}
 	}
-	defer resp.Body.Close()
-	data, err := readBody(resp, r.opts.MaxResponseBytes+1)
-	ex.status, ex.hasStatus, ex.respHeader, ex.protocol = resp.StatusCode, true, resp.Header, s.Source.Protocol
-	if err != nil {
-		ex.respBody = data
-		return &stepOutcome{err: r.transportError(br, fmt.Errorf("reading the response: %w", unwrapURLError(err))), ex: ex, interrupted: true}
-	}
+	ex.status, ex.hasStatus, ex.respHeader, ex.protocol = status, true, header, s.Source.Protocol
 	if int64(len(data)) > r.opts.MaxResponseBytes {
 		ex.respBody = data[:excerptBytes]
 		return &stepOutcome{err: r.transportError(br, &sizeError{r.opts.MaxResponseBytes}), ex: ex}
@@ -84,13 +106,13 @@ func (operationCall) perform(ctx context.Context, f *frame, s *Step, attempt int
 	ex.respBody = data
 	if r.observed() {
 		r.emit(Event{Kind: ResponseReceived, WorkflowID: f.w.ID, StepID: s.ID, Attempt: attempt, Duration: r.opts.Now().Sub(start),
-			Response: &ResponseInfo{StatusCode: resp.StatusCode, Header: resp.Header, Body: capBytes(data, eventBodyBytes), Truncated: len(data) > eventBodyBytes}})
+			Response: &ResponseInfo{StatusCode: status, Header: header, Body: capBytes(data, eventBodyBytes), Truncated: len(data) > eventBodyBytes}})
 	}
 	if msg := ex.parseBody(); msg != "" {
 		r.notice(f, s, attempt, msg)
 	}
 	out := &stepOutcome{ex: ex}
-	out.retryAfter, out.hasRetryAfter = retryAfter(resp.Header, r.opts.Now())
+	out.retryAfter, out.hasRetryAfter = retryAfter(header, r.opts.Now())
 	if chk != nil {
 		sent := len(chk.out)
 		chk.response(ctx, br, ex)

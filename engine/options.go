@@ -104,6 +104,14 @@ type Options struct {
 	// Checks sets, per contract check, what a request or response that
 	// breaks the operation's description does (check.go); all off when nil.
 	Checks Checks
+	// Journal records the run as it goes, so that Plan.Resume can
+	// continue it after a crash (durable.go); nil records nothing.
+	Journal Journal
+	// Resend lets a resumed run send again a request that was sent
+	// before it stopped but whose response was never recorded, even when
+	// that is not known to be safe.
+	Resend bool
+	resume *RunState // set by Resume
 }
 
 // withDefaults fills what is left zero.

@@ -29,6 +29,9 @@
 //	     ─► Events to Observers; package report turns them into text, JSON
 //	        lines, HAR and JUnit on any io.Writer. redact.go masks secrets
 //	        once, where events and errors are made.
+//	     ─► Options.Journal, when set: durable.go records the run's state at
+//	        every step boundary and around every request, and Plan.Resume
+//	        continues it after a crash (package store/boltstore keeps it).
 //
 // A Plan is immutable and may be run from many goroutines at once; each Run
 // keeps its own state. Errors a run returns are *RunError values whose

@@ -26,7 +26,7 @@ import (
 // `run` is served unchanged, and a flag added to `run` later is served too.
 var runOnly = map[string]bool{
 	"workflow": true, "all": true, "input": true, "inputs": true, "output": true, "quiet": true,
-	"verbose": true, "trace": true, "events": true, "junit": true, "sarif": true, "dry-run": true,
+	"verbose": true, "trace": true, "events": true, "junit": true, "sarif": true, "dry-run": true, "state": true,
 }
 
 func newMCPCmd(h host) *cobra.Command {

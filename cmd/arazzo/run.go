@@ -50,6 +50,8 @@ type runFlags struct {
 	aws          awsFlags
 	auth         authFlags
 	checks       checkFlags
+	state        string // --state: record the run to resume it (durable.go)
+	resend       bool   // resume --resend
 }
 
 func newRunCmd(h host) *cobra.Command { return runCmdWith(h, &runFlags{}) }
@@ -108,6 +110,7 @@ inputs or the command line are invalid (nothing was sent); 130 interrupted.`,
 	f.StringArrayVar(&fl.auth.values, "auth", nil, "a credential as SOURCE.SCHEME=VALUE or SOURCE.SCHEME.FIELD=VALUE (repeatable; see arazzo describe --auth)")
 	f.StringVar(&fl.auth.file, "auth-file", "", "a JSON or YAML file of credentials: source → scheme → VALUE or {field: value}")
 	fl.checks.register(f)
+	f.StringVar(&fl.state, "state", "", "record the run in this state file as it goes, so that arazzo resume FILE can continue it after a crash")
 	return cmd
 }
 
@@ -124,6 +127,7 @@ type job struct {
 	// byWorkflow are inputs for workflows entered by dependsOn, goto or
 	// retry, from an --inputs file keyed by workflowId.
 	byWorkflow map[string]map[string]any
+	resume     *engine.RunState // continue this recorded run (resume)
 }
 
 // runWorkflows is `arazzo run`: parse the flags, load and check every
@@ -136,6 +140,13 @@ func runWorkflows(cmd *cobra.Command, h host, files []string, fl *runFlags) erro
 	defer stop()
 	if err != nil {
 		return err
+	}
+	if fl.state != "" {
+		closeState, err := beginState(cmd, h, fl, jobs[0], optsFor[jobs[0].plan])
+		defer closeState()
+		if err != nil {
+			return err
+		}
 	}
 	if fl.dryRun {
 		return dryRun(cmd, jobs, optsFor, fl)
@@ -485,7 +496,13 @@ func execute(ctx context.Context, h host, fl *runFlags, jobs []job, optsFor map[
 		}
 		opts.Observers = append(opts.Observers, sinks...)
 		start := time.Now()
-		res, err := j.plan.Run(ctx, j.wf.ID, j.inputs, &opts)
+		var res *engine.Result
+		var err error
+		if j.resume != nil {
+			res, err = j.plan.Resume(ctx, j.resume, j.inputs, &opts)
+		} else {
+			res, err = j.plan.Run(ctx, j.wf.ID, j.inputs, &opts)
+		}
 		if prog != nil {
 			prog.Stop()
 		}
@@ -587,6 +604,8 @@ func hint(err error) string {
 		return "raise the limit with --request-timeout"
 	case errors.As(err, &stop) && errors.Is(stop, context.DeadlineExceeded):
 		return "raise the limit with --timeout, or --timeout 0 for none"
+	case errors.Is(err, engine.ErrUnsafeResend):
+		return "arazzo resume --resend sends it again"
 	}
 	return ""
 }
