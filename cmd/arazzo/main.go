@@ -42,6 +42,7 @@ func (e *exitError) Unwrap() error { return e.err }
 func withCode(code int, err error) error { return &exitError{code: code, err: err} }
 
 func main() {
+	relaxGC(os.Getenv)
 	ctx, interrupted := onSignals(context.Background(), os.Exit)
 	code := run(ctx, host{getenv: os.Getenv}, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	if code == exitInterrupted {
