@@ -48,6 +48,14 @@ var compiled = sync.OnceValues(func() (*jsonschema.Schema, error) {
 	return c.Compile(specSchemaURL)
 })
 
+// Prepare starts compiling the Arazzo schema on another goroutine, so a
+// program that is about to load documents (the CLI, as it starts) overlaps
+// those few milliseconds with its own start-up instead of waiting for them
+// at the first document. Calling it more than once, or never, is fine.
+func Prepare() { prepare() }
+
+var prepare = sync.OnceFunc(func() { go compiled() })
+
 // patchSpecSchema applies the prose-over-schema decisions of checklist §18.
 func patchSpecSchema(root map[string]any) {
 	defs := root["$defs"].(map[string]any)
