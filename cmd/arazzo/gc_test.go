@@ -5,23 +5,22 @@ import (
 	"testing"
 )
 
-func TestRelaxGC(t *testing.T) {
+func TestRelaxStartup(t *testing.T) {
 	orig := debug.SetGCPercent(100)
-	t.Cleanup(func() { debug.SetGCPercent(orig); steadyGC = func() {} })
+	t.Cleanup(func() { debug.SetGCPercent(orig) })
 
-	relaxGC(func(string) string { return "" })
+	over := relaxStartup(func(string) string { return "" })
 	if got := debug.SetGCPercent(startupGCPercent); got != startupGCPercent {
 		t.Fatalf("start-up GC percent %d, want %d", got, startupGCPercent)
 	}
-	steadyGC()
-	if got := debug.SetGCPercent(100); got != 100 {
-		t.Fatalf("after steadyGC the GC percent is %d, want the 100 it was", got)
+	over()
+	if got := debug.SetGCPercent(100); got != runGCPercent {
+		t.Fatalf("after the start-up the GC percent is %d, want %d", got, runGCPercent)
 	}
 
-	// A GOGC the user set is left alone.
+	// A GOGC the user set is left alone, before and after.
 	debug.SetGCPercent(50)
-	steadyGC = func() {}
-	relaxGC(func(k string) string {
+	over = relaxStartup(func(k string) string {
 		if k == "GOGC" {
 			return "50"
 		}
@@ -29,5 +28,9 @@ func TestRelaxGC(t *testing.T) {
 	})
 	if got := debug.SetGCPercent(50); got != 50 {
 		t.Fatalf("with GOGC set the GC percent is %d, want 50", got)
+	}
+	over()
+	if got := debug.SetGCPercent(50); got != 50 {
+		t.Fatalf("with GOGC set, after the start-up the GC percent is %d, want 50", got)
 	}
 }

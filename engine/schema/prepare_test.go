@@ -31,3 +31,18 @@ func TestPrepareRacesFirstUse(t *testing.T) {
 		}
 	}
 }
+
+func TestReleaseRecompiles(t *testing.T) {
+	first, err := compiled()
+	if err != nil || first == nil {
+		t.Fatalf("compile: %v", err)
+	}
+	if again, _ := compiled(); again != first {
+		t.Fatal("the compiled schema is not kept between validations")
+	}
+	Release()
+	second, err := compiled()
+	if err != nil || second == nil || second == first {
+		t.Fatalf("after Release the schema is not compiled afresh (err %v)", err)
+	}
+}
