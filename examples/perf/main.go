@@ -69,10 +69,15 @@ func main() {
 	docs := flag.Int("docs", 100, "documents in the one-process validate row")
 	flag.Parse()
 
-	root := strings.TrimSuffix(strings.TrimSpace(output("go", "env", "GOMOD")), "go.mod")
+	gomod := strings.TrimSpace(output("go", "env", "GOMOD"))
+	if !strings.HasSuffix(gomod, "go.mod") {
+		fatalf("run it inside the arazzo module: go run ./examples/perf")
+	}
+	root := strings.TrimSuffix(gomod, "go.mod")
 	tmp, err := os.MkdirTemp("", "arazzo-perf-")
 	check(err)
-	defer os.RemoveAll(tmp)
+	atExit = append(atExit, func() { os.RemoveAll(tmp) })
+	defer exit()
 	bin := *arazzoBin
 	if bin == "" {
 		bin = filepath.Join(tmp, "arazzo")
@@ -89,7 +94,7 @@ func main() {
 	stdout, err := server.StdoutPipe()
 	check(err)
 	check(server.Start())
-	defer server.Process.Kill()
+	atExit = append(atExit, func() { server.Process.Kill() })
 	port, err := bufio.NewReader(stdout).ReadString('\n')
 	check(err)
 	url := "http://127.0.0.1:" + strings.TrimSpace(port)
@@ -406,7 +411,19 @@ func check(err error) {
 	}
 }
 
+// atExit is what exit undoes (the server process, the temporary
+// directory), also when a measurement fails.
+var atExit []func()
+
+func exit() {
+	for i := len(atExit) - 1; i >= 0; i-- {
+		atExit[i]()
+	}
+	atExit = nil
+}
+
 func fatalf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "perf: "+format+"\n", args...)
+	exit()
 	os.Exit(1)
 }
