@@ -9,6 +9,7 @@
 //	go run ./examples/perf                      every row, 5 pairs each
 //	go run ./examples/perf -runs 9 -polls 2000  one workload, more pairs
 //	go run ./examples/perf -speakeasy           also build a validator on speakeasy-api/openapi (needs the module proxy)
+//	go run ./examples/perf -compare OLD         this build against an older one, pair by pair
 //
 // It is a program rather than a Go benchmark because it measures whole
 // processes (start-up, exit, peak RSS from rusage) and compares three of
@@ -67,6 +68,7 @@ func main() {
 	arazzoBin := flag.String("arazzo", "", "the arazzo binary to measure (default: built from ./cmd/arazzo)")
 	speakeasy := flag.Bool("speakeasy", false, "build a validator on github.com/speakeasy-api/openapi's arazzo package and compare validate with it")
 	docs := flag.Int("docs", 100, "documents in the one-process validate row")
+	compare := flag.String("compare", "", "another arazzo binary (an older build): measure it against this one, pair by pair, instead of the table")
 	flag.Parse()
 
 	gomod := strings.TrimSpace(output("go", "env", "GOMOD"))
@@ -99,11 +101,30 @@ func main() {
 	check(err)
 	url := "http://127.0.0.1:" + strings.TrimSpace(port)
 
+	if *compare != "" {
+		// Before and after, in the same pairs: the load the two builds
+		// see is the same, which two separate runs of the table cannot
+		// promise on a shared machine.
+		fmt.Println("| workload | `-compare` build | this build | ratio over the pairs: wall; CPU |")
+		fmt.Println("|---|---|---|---|")
+		for _, n := range append(pollCounts(*pollsFlag), 1) {
+			label := fmt.Sprintf("start → %d polls → list", n)
+			if n == 1 {
+				label = "start → 1 poll → list (cold start)"
+			}
+			progress("%s, both builds", label)
+			runs := *runs
+			if n == 1 {
+				runs = max(3*runs, 15)
+			}
+			a, b := pairs(runs, pollRun(bin, doc, url, n), pollRun(*compare, doc, url, n))
+			fmt.Printf("| %s | %s | %s | %s |\n", label, b, a, ratio(a, b))
+		}
+		return
+	}
 	fmt.Println("| workload | baseline: wall median (range), median CPU, peak RSS | `arazzo`: the same | ratio: median of the pairs (range), wall; CPU | goal |")
 	fmt.Println("|---|---|---|---|---|")
-	for _, s := range strings.Split(*pollsFlag, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(s))
-		check(err)
+	for _, n := range pollCounts(*pollsFlag) {
 		progress("start → %d polls → list", n)
 		a, r := pairs(*runs, pollRun(bin, doc, url, n), []string{self, "raw", url, strconv.Itoa(n)})
 		fmt.Printf("| start → %d polls → list | %s | %s | %s | ≤ 1.10; RSS ≤ raw + 5 MB (%+.1f MB) |\n",
@@ -134,6 +155,16 @@ func main() {
 	fmt.Printf("| `validate` of the seed | speakeasy: %s | %s | %s | |\n", o, one, ratio(one, o))
 	fmt.Printf("| `validate` of %d documents, one process | speakeasy, one document: %s | %s per document | %s | ≤ 1.00 |\n",
 		len(many), o2, perDoc, ratio(perDoc, o2))
+}
+
+func pollCounts(list string) []int {
+	var ns []int
+	for _, s := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		check(err)
+		ns = append(ns, n)
+	}
+	return ns
 }
 
 // pollRun is the arazzo command of a whole-process row.
