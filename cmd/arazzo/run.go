@@ -155,6 +155,7 @@ func runWorkflows(cmd *cobra.Command, h host, files []string, fl *runFlags) erro
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
+	startupOver()
 	records, err := execute(ctx, h, fl, jobs, optsFor, sinks.observers, stdout, stderr)
 	if serr := sinks.close(); err == nil {
 		err = serr

@@ -41,13 +41,53 @@ const (
 )
 
 // The compiled schemas are immutable once built, so one copy serves every
-// goroutine; building one costs a few milliseconds, paid on first use.
+// goroutine; building one costs a few milliseconds, paid on first use (or
+// early, on another goroutine: Prepare).
 var (
-	compiled   = sync.OnceValues(func() (*jsonschema.Schema, error) { return compileSpec(specSchemaYAML, specSchemaURL, patchSpecSchema) })
-	compiled11 = sync.OnceValues(func() (*jsonschema.Schema, error) {
+	cache10 = &schemaCache{build: func() (*jsonschema.Schema, error) { return compileSpec(specSchemaYAML, specSchemaURL, patchSpecSchema) }}
+	cache11 = &schemaCache{build: func() (*jsonschema.Schema, error) {
 		return compileSpec(spec11SchemaYAML, spec11SchemaURL, patchSpec11Schema)
-	})
+	}}
 )
+
+func compiled() (*jsonschema.Schema, error)   { return cache10.get() }
+func compiled11() (*jsonschema.Schema, error) { return cache11.get() }
+
+// schemaCache holds one compiled schema, which Release can drop.
+type schemaCache struct {
+	mu     sync.Mutex
+	schema *jsonschema.Schema
+	err    error
+	build  func() (*jsonschema.Schema, error)
+}
+
+func (c *schemaCache) get() (*jsonschema.Schema, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.schema == nil && c.err == nil {
+		c.schema, c.err = c.build()
+	}
+	return c.schema, c.err
+}
+
+// Release drops the compiled schemas; the next validation compiles them
+// again. A program done loading documents (the CLI once its runs start)
+// calls it so that every garbage collection stops walking them.
+func Release() {
+	for _, c := range []*schemaCache{cache10, cache11} {
+		c.mu.Lock()
+		c.schema, c.err = nil, nil
+		c.mu.Unlock()
+	}
+}
+
+// Prepare starts compiling the Arazzo 1.0 schema on another goroutine, so a
+// program that is about to load documents (the CLI, as it starts) overlaps
+// those few milliseconds with its own start-up instead of waiting for them
+// at the first document. Calling it more than once, or never, is fine.
+func Prepare() { prepare() }
+
+var prepare = sync.OnceFunc(func() { go compiled() })
 
 func compileSpec(text []byte, url string, patch func(map[string]any)) (*jsonschema.Schema, error) {
 	var n yaml.Node

@@ -377,20 +377,27 @@ func (s *Server) listTags(in map[string]any) (any, *apiError) {
 	return map[string]any{"Tags": tags}, nil
 }
 
+// The patterns compile on first use: the emulator is linked into the CLI,
+// whose every start would otherwise pay for them (half a millisecond and
+// 200 KB, mostly the Unicode classes of idRE) with no emulator in sight.
 var (
-	idRE    = regexp.MustCompile(`^([\p{L}\p{Z}\p{N}_.:/=+\-%@]*)$`)
-	s3URIRE = regexp.MustCompile(`^s3://[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9](/.*)?$`)
+	idRE    = lazyRE(`^([\p{L}\p{Z}\p{N}_.:/=+\-%@]*)$`)
+	s3URIRE = lazyRE(`^s3://[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9](/.*)?$`)
 	// The patterns and lengths are the HealthLake Smithy model's
 	// (aws/api-models-aws, healthlake-2017-07-01.json).
-	roleArnRE     = regexp.MustCompile(`^arn:aws(-[^:]+)?:iam::[0-9]{12}:role/.+$`)
-	resourceArnRE = regexp.MustCompile(`^arn:aws((-us-gov)|(-iso)|(-iso-b)|(-cn))?:healthlake:[a-z0-9-]+:\d{12}:datastore\/fhir\/.{32}$`)
-	tagRE         = regexp.MustCompile(`^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`)
-	clientTokenRE = regexp.MustCompile(`^[a-zA-Z0-9-]+$`)
-	kmsKeyRE      = regexp.MustCompile(`^(arn:aws((-us-gov)|(-iso)|(-iso-b)|(-cn))?:kms:)?([a-z]{2}-[a-z]+(-[a-z]+)?-\d:)?(\d{12}:)?(((key/)?[a-zA-Z0-9-_]+)|(alias/[a-zA-Z0-9:/_-]+))$`)
+	roleArnRE     = lazyRE(`^arn:aws(-[^:]+)?:iam::[0-9]{12}:role/.+$`)
+	resourceArnRE = lazyRE(`^arn:aws((-us-gov)|(-iso)|(-iso-b)|(-cn))?:healthlake:[a-z0-9-]+:\d{12}:datastore\/fhir\/.{32}$`)
+	tagRE         = lazyRE(`^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`)
+	clientTokenRE = lazyRE(`^[a-zA-Z0-9-]+$`)
+	kmsKeyRE      = lazyRE(`^(arn:aws((-us-gov)|(-iso)|(-iso-b)|(-cn))?:kms:)?([a-z]{2}-[a-z]+(-[a-z]+)?-\d:)?(\d{12}:)?(((key/)?[a-zA-Z0-9-_]+)|(alias/[a-zA-Z0-9:/_-]+))$`)
 )
 
+func lazyRE(pattern string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
+}
+
 // str reads a string member and checks it the way AWS does.
-func str(in map[string]any, name string, required bool, minLen, maxLen int, re *regexp.Regexp) (string, *apiError) {
+func str(in map[string]any, name string, required bool, minLen, maxLen int, pattern func() *regexp.Regexp) (string, *apiError) {
 	v, ok := in[name]
 	if !ok || v == nil {
 		if required {
@@ -406,8 +413,8 @@ func str(in map[string]any, name string, required bool, minLen, maxLen int, re *
 	if n < minLen || (maxLen > 0 && n > maxLen) {
 		return "", validation("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must have length between %d and %d", s, lowerFirst(name), minLen, maxLen)
 	}
-	if re != nil && !re.MatchString(s) {
-		return "", validation("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must satisfy regular expression pattern: %s", s, lowerFirst(name), re.String())
+	if pattern != nil && !pattern().MatchString(s) {
+		return "", validation("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must satisfy regular expression pattern: %s", s, lowerFirst(name), pattern().String())
 	}
 	return s, nil
 }
