@@ -21,6 +21,8 @@ type frame struct {
 	// memo caches derived views of the current exchange for the criteria
 	// evaluated against it (see expr.Memoizer); cleared on each execution.
 	memo map[any]any
+	// bg are the steps waiting in the background (background.go).
+	bg map[*Step]*bgStep
 }
 
 // newFrame starts a workflow run's frame; Run and DryRun share it.

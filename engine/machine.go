@@ -33,6 +33,9 @@ type stepOutcome struct {
 	interrupted bool
 	// violations are the contract checks the exchange failed (check.go).
 	violations []Violation
+	// events are reported when the outcome is recorded: a step that waited
+	// in the background reports on the run's goroutine.
+	events []Event
 }
 
 // Run runs one workflow of the plan. It returns an error without a result
@@ -58,6 +61,7 @@ func (p *Plan) Run(ctx context.Context, workflowID string, inputs map[string]any
 	}
 	r.emit(Event{Kind: RunStarted, WorkflowID: w.ID})
 	out := r.workflow(ctx, w, inputs)
+	r.closeBrokers()
 	r.redact.Error(out.err)
 	for _, sr := range r.stepResults {
 		sr.Error = r.redact.String(sr.Error)
@@ -125,6 +129,7 @@ type run struct {
 	// Per source, worked out once per run (operation.go).
 	callers map[*SourceRef]Caller
 	servers map[serverKey]string
+	brokers brokers // AsyncAPI connections and subscriptions (messaging.go)
 }
 
 func newRun(p *Plan, o *Options, w *Workflow, inputs map[string]any) *run {
@@ -203,7 +208,16 @@ func (r *run) workflow(ctx context.Context, w *Workflow, inputs map[string]any) 
 	r.emit(Event{Kind: WorkflowStarted, WorkflowID: w.ID})
 	r.wfInputs[w.ID] = inputs
 	f := newFrame(r, w, inputs)
-	out := r.steps(ctx, f)
+	// Step kinds with work at workflow start (a receive subscribes, so
+	// the message an earlier step triggers is not missed).
+	stop, failed, err := r.startSteps(ctx, f)
+	var out wfOutcome
+	if err != nil {
+		out = f.fail(failed, 1, nil, err)
+	} else {
+		out = r.steps(ctx, f)
+	}
+	stop()
 	if out.outputs == nil {
 		out.outputs = f.evalOutputs(w.Outputs)
 	}
@@ -239,8 +253,25 @@ func (r *run) inputsFor(w *Workflow) map[string]any {
 func (r *run) steps(ctx context.Context, f *frame) wfOutcome {
 	w := f.w
 	pc := 0
+	defer f.dropBackground()
 	for pc < len(w.order) {
 		s := w.order[pc]
+		if s.background && f.bg[s] == nil {
+			// A receive a later step depends on: it waits in the
+			// background and is joined where that step needs it.
+			f.visits[s]++
+			r.executions++
+			f.startBackground(ctx, s)
+			pc++
+			continue
+		}
+		for _, d := range s.After {
+			if f.bg[d] != nil {
+				if out, ok := f.join(ctx, d); !ok {
+					return out
+				}
+			}
+		}
 		if d := f.run.pending(s); d != "" {
 			return f.fail(s, 1, nil, &StepDependencyError{StepID: s.ID, Dependency: d})
 		}
@@ -304,6 +335,14 @@ func (r *run) steps(ctx context.Context, f *frame) wfOutcome {
 				continue
 			}
 			break
+		}
+	}
+	// Background steps nothing joined still decide the outcome.
+	for _, s := range w.order {
+		if f.bg[s] != nil {
+			if out, ok := f.join(ctx, s); !ok {
+				return out
+			}
 		}
 	}
 	return wfOutcome{status: Succeeded}
@@ -467,7 +506,16 @@ func (f *frame) execute(ctx context.Context, s *Step, attempt int) *stepOutcome 
 	r := f.run
 	r.emit(Event{Kind: StepStarted, WorkflowID: f.w.ID, StepID: s.ID, Visit: f.visits[s], Attempt: attempt})
 	start := r.opts.Now()
-	res := s.perform.perform(ctx, f, s, attempt)
+	return f.finish(s, attempt, start, s.perform.perform(ctx, f, s, attempt))
+}
+
+// finish checks a performed step's success criteria, records its outputs
+// and reports it.
+func (f *frame) finish(s *Step, attempt int, start time.Time, res *stepOutcome) *stepOutcome {
+	r := f.run
+	for _, e := range res.events {
+		r.emit(e)
+	}
 	f.current = res.ex
 	f.last = res.ex
 	clear(f.memo)

@@ -16,6 +16,7 @@ import (
 	"github.com/arazzo-go/arazzo/engine"
 	"github.com/arazzo-go/arazzo/engine/auth/security"
 	"github.com/arazzo-go/arazzo/engine/auth/sigv4"
+	"github.com/arazzo-go/arazzo/engine/message/kafka"
 	"github.com/arazzo-go/arazzo/engine/protocol/awsjson"
 	"github.com/arazzo-go/arazzo/examples/emulators/healthlake"
 )
@@ -41,8 +42,8 @@ type awsFlags struct {
 // in main the two are the same, in tests each run has its own.
 func configureAWS(ctx context.Context, plan *engine.Plan, opts *engine.Options, fl *awsFlags, layers []security.Layer, getenv func(string) string, note func(string)) (func(), error) {
 	stop := func() {}
-	if fl.emulate != "" && fl.emulate != "healthlake" && fl.emulate != "auth" {
-		return stop, fmt.Errorf("--emulate %q: the emulators are healthlake and auth", fl.emulate)
+	if fl.emulate != "" && fl.emulate != "healthlake" && fl.emulate != "auth" && fl.emulate != "petstore" {
+		return stop, fmt.Errorf("--emulate %q: the emulators are healthlake, auth and petstore", fl.emulate)
 	}
 	schemes := sigv4.Sources(plan)
 	if len(schemes) == 0 {
@@ -137,9 +138,21 @@ func sigv4Keys(plan *engine.Plan, schemes map[string]sigv4.Scheme, layers []secu
 	return nil, nil
 }
 
-// compileOptions are the wire protocols the CLI knows, beyond plain HTTP.
+// brokerScheme reports whether --server may name a broker with scheme:
+// one of the protocols of the transports compileOptions links.
+func brokerScheme(scheme string) bool {
+	for _, p := range kafka.New().Protocols() {
+		if p == scheme {
+			return true
+		}
+	}
+	return false
+}
+
+// compileOptions are the wire protocols the CLI knows, beyond plain HTTP,
+// and the broker transports of AsyncAPI steps.
 func compileOptions() []engine.CompileOption {
-	return []engine.CompileOption{engine.WithProtocols(awsjson.Detect)}
+	return []engine.CompileOption{engine.WithProtocols(awsjson.Detect), engine.WithTransports(kafka.New())}
 }
 
 func sourceList(schemes map[string]sigv4.Scheme) string {

@@ -51,6 +51,18 @@ func (l *TextLog) OnEvent(e engine.Event) {
 			writeHeaders(w, "    < ", e.Response.Header)
 			l.body("    < ", e.Response.Body)
 		}
+	case engine.MessageSent, engine.MessageReceived:
+		arrow, verb := "→", "send"
+		if e.Kind == engine.MessageReceived {
+			arrow, verb = "←", "received"
+		}
+		w.printf("  %s %s %s %s (%s %s)\n", stepLabel(e), arrow, verb, e.Msg.Channel, e.Msg.Protocol, e.Msg.Server)
+		if l.verbose {
+			for _, k := range sortedKeys(e.Msg.Header) {
+				w.printf("    %s %s: %s\n", arrow, k, e.Msg.Header[k])
+			}
+			l.body("    "+arrow+" ", e.Msg.Payload)
+		}
 	case engine.StepFinished:
 		if e.Status == engine.Failed {
 			w.printf("  %s failed: %s\n", stepLabel(e), e.Err)

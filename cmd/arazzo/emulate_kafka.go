@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http/httptest"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/arazzo-go/arazzo/engine"
+	"github.com/arazzo-go/arazzo/examples/emulators/kafkabroker"
+	"github.com/arazzo-go/arazzo/examples/emulators/petstore"
+)
+
+// newEmulateKafkaCmd serves an in-process Kafka broker with the pet
+// purchase example's order service on it, and the example's pet store.
+func newEmulateKafkaCmd() *cobra.Command {
+	var addr, store, user, password string
+	cmd := &cobra.Command{
+		Use:   "kafka",
+		Short: "Serve an in-process Kafka broker with the pet purchase example's order service (and its pet store)",
+		Long: `kafka serves a Kafka broker (franz-go's kfake: the real Kafka protocol, kept in
+memory) on --addr, with the order service of examples/pet-purchase on it:
+it consumes topic place-order and answers each order on confirm-order. With
+--petstore it also serves the example's HTTP pet store. --user and
+--password turn on SASL/PLAIN.`,
+		Example: `  arazzo emulate kafka --addr 127.0.0.1:9092 --petstore 127.0.0.1:8091
+  arazzo run examples/pet-purchase/pet-purchase.arazzo.yaml \
+    --server asyncOrderApiDescription=kafka://127.0.0.1:9092 \
+    --server petStoreDescription=http://127.0.0.1:8091`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := kafkabroker.Start(kafkabroker.Config{Addr: addr, User: user, Password: password})
+			if err != nil {
+				return withCode(exitUsage, err)
+			}
+			defer c.Close()
+			ctx := cmd.Context()
+			out := cmd.OutOrStdout()
+			broker := c.ListenAddrs()[0]
+			if user != "" {
+				// The order service is a client like any other.
+				fmt.Fprintf(out, "Kafka broker listening on kafka://%s (SASL/PLAIN user %s)\n", broker, user)
+				<-ctx.Done()
+				return nil
+			}
+			errc := make(chan error, 2)
+			ready := make(chan struct{})
+			go func() { errc <- (&petstore.Orders{}).Serve(ctx, broker, ready) }()
+			select {
+			case <-ready:
+			case err := <-errc:
+				return err
+			}
+			fmt.Fprintf(out, "Kafka broker listening on kafka://%s\n", broker)
+			fmt.Fprintf(out, "  order service: consumes %s, answers on %s\n", petstore.OrderTopic, petstore.ConfirmTopic)
+			if store != "" {
+				ln, err := net.Listen("tcp", store)
+				if err != nil {
+					return withCode(exitUsage, err)
+				}
+				fmt.Fprintf(out, "pet store listening on http://%s (user %s, password %s)\n", ln.Addr(), petstore.TestUser, petstore.TestPassword)
+				go func() { errc <- serve(cmd, ln, petstore.NewStore()) }()
+			}
+			select {
+			case <-ctx.Done():
+				return nil
+			case err := <-errc:
+				return err
+			}
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:9092", "address the broker listens on")
+	cmd.Flags().StringVar(&store, "petstore", "", "also serve the example's HTTP pet store on this address")
+	cmd.Flags().StringVar(&user, "user", "", "require SASL/PLAIN with this user (the order service is then off)")
+	cmd.Flags().StringVar(&password, "password", "", "the SASL/PLAIN user's password")
+	return cmd
+}
+
+// emulatePetstore, for `run --emulate petstore`, starts the pet purchase
+// example's APIs in this process (a Kafka broker with the order service,
+// the HTTP pet store) and points the document's sources at them: every
+// AsyncAPI source to the broker, every OpenAPI source to the store.
+func emulatePetstore(plan *engine.Plan, opts *engine.Options, emulate string, note func(string)) (func(), error) {
+	if emulate != "petstore" {
+		return func() {}, nil
+	}
+	c, err := kafkabroker.Start(kafkabroker.Config{})
+	if err != nil {
+		return func() {}, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready, done := make(chan struct{}), make(chan error, 1)
+	broker := c.ListenAddrs()[0]
+	go func() { done <- (&petstore.Orders{}).Serve(ctx, broker, ready) }()
+	srv := httptest.NewServer(petstore.NewStore())
+	stop := func() { cancel(); srv.Close(); c.Close() }
+	select {
+	case <-ready:
+	case err := <-done:
+		stop()
+		return func() {}, fmt.Errorf("--emulate petstore: the order service did not start: %v", err)
+	case <-time.After(30 * time.Second):
+		stop()
+		return func() {}, fmt.Errorf("--emulate petstore: the order service did not start")
+	}
+	var names []string
+	for _, ref := range plan.Sources() {
+		if _, set := opts.Servers[ref.Name]; set || ref.Source == nil {
+			continue
+		}
+		switch {
+		case ref.Source.Async != nil:
+			opts.Servers[ref.Name] = "kafka://" + broker
+		case ref.Source.OpenAPI != nil:
+			opts.Servers[ref.Name] = srv.URL
+		default:
+			continue
+		}
+		names = append(names, ref.Name)
+	}
+	note(fmt.Sprintf("emulating the pet purchase example: Kafka at %s, pet store at %s (sources %s)", broker, srv.URL, strings.Join(names, ", ")))
+	return stop, nil
+}

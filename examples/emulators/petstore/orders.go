@@ -1,0 +1,126 @@
+// Package petstore emulates the two APIs of the Arazzo 1.1 specification's
+// pet purchase example (examples/pet-purchase): a small HTTP pet store
+// (login, find pets by status) and the AsyncAPI order service, which
+// consumes orders from Kafka topic place-order and answers each on
+// confirm-order.
+//
+// Both enforce what the example relies on: the pet store wants its test
+// user's password and then the session token it issued; the order
+// service wants the orderRequestId header (the description's correlation
+// id) and an integer petId of a pet that is available, copies the header
+// to its reply and answers {"orderId": N}, or {"error": ...} for a pet it
+// does not sell.
+package petstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Topics of the order service (pet-asyncapi.yaml).
+const (
+	OrderTopic   = "place-order"
+	ConfirmTopic = "confirm-order"
+	// CorrelationHeader is the header the description's correlationId
+	// points at.
+	CorrelationHeader = "orderRequestId"
+)
+
+// Orders is the order service.
+type Orders struct {
+	// Rejected counts orders that were not answered because they broke
+	// the description (no correlation header, no integer petId).
+	Rejected atomic.Int64
+	Answered atomic.Int64
+	// Silent, when set, answers nothing: for timeout tests.
+	Silent bool
+	// Decoys, when set, sends a reply with another correlation id before
+	// each real one: a receive step must skip it.
+	Decoys bool
+}
+
+// Serve consumes orders from the Kafka cluster at broker until ctx ends.
+// ready is closed once the consumer has its start offsets: an order sent
+// after that is answered.
+func (o *Orders) Serve(ctx context.Context, broker string, ready chan<- struct{}) error {
+	admin, err := kgo.NewClient(kgo.SeedBrokers(broker))
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	adm := kadm.NewClient(admin)
+	for _, t := range []string{OrderTopic, ConfirmTopic} {
+		if _, err := adm.CreateTopic(ctx, 1, 1, nil, t); err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
+			return err
+		}
+	}
+	ends, err := adm.ListEndOffsets(ctx, OrderTopic)
+	if err == nil {
+		err = ends.Error()
+	}
+	if err != nil {
+		return err
+	}
+	from := map[int32]kgo.Offset{}
+	ends.Each(func(l kadm.ListedOffset) { from[l.Partition] = kgo.NewOffset().At(l.Offset) })
+	cl, err := kgo.NewClient(kgo.SeedBrokers(broker), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{OrderTopic: from}))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	if ready != nil {
+		close(ready)
+	}
+	for {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil || fs.IsClientClosed() {
+			return nil
+		}
+		for _, e := range fs.Errors() {
+			return e.Err
+		}
+		fs.EachRecord(func(r *kgo.Record) { o.answer(ctx, cl, r) })
+	}
+}
+
+func (o *Orders) answer(ctx context.Context, cl *kgo.Client, r *kgo.Record) {
+	var corr string
+	for _, h := range r.Headers {
+		if h.Key == CorrelationHeader {
+			corr = string(h.Value)
+		}
+	}
+	var order struct {
+		PetID *json.Number `json:"petId"`
+	}
+	if corr == "" || json.Unmarshal(r.Value, &order) != nil || order.PetID == nil {
+		o.Rejected.Add(1)
+		return
+	}
+	id, err := order.PetID.Int64()
+	if err != nil {
+		o.Rejected.Add(1)
+		return
+	}
+	if o.Silent {
+		return
+	}
+	reply := fmt.Sprintf(`{"orderId": %d}`, 1000+id)
+	if !available(id) {
+		reply = fmt.Sprintf(`{"error": "pet %d is not for sale"}`, id)
+	}
+	if o.Decoys {
+		_ = cl.ProduceSync(ctx, &kgo.Record{Topic: ConfirmTopic, Value: []byte(`{"orderId": 1}`),
+			Headers: []kgo.RecordHeader{{Key: CorrelationHeader, Value: []byte("someone-else")}}}).FirstErr()
+	}
+	_ = cl.ProduceSync(ctx, &kgo.Record{Topic: ConfirmTopic, Value: []byte(reply),
+		Headers: []kgo.RecordHeader{{Key: CorrelationHeader, Value: []byte(corr)}}}).FirstErr()
+	o.Answered.Add(1)
+}
