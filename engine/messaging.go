@@ -20,6 +20,7 @@ import (
 
 	"github.com/arazzo-go/arazzo/engine/message"
 	"github.com/arazzo-go/arazzo/engine/protocol"
+	"github.com/arazzo-go/arazzo/engine/source"
 )
 
 // DefaultMessageTimeout bounds a receive step that has no timeout of its
@@ -41,6 +42,16 @@ type MessageInfo struct {
 // connection before it is dialled.
 type BrokerAuthenticator interface {
 	AuthenticateBroker(ctx context.Context, src *SourceRef, ep *message.Endpoint) error
+}
+
+// AsyncServer is the AsyncAPI server an AsyncAPI source's steps use
+// (chosen at compile time), or nil for other sources. A --server
+// override changes where it is, not its security.
+func (ref *SourceRef) AsyncServer() *source.AsyncServer {
+	if ref == nil || ref.async == nil {
+		return nil
+	}
+	return ref.async.server
 }
 
 // msgExchange is the message a step sent or received, as $message reads it.

@@ -31,7 +31,16 @@ type AsyncDoc struct {
 	Servers    []*AsyncServer
 	Channels   map[string]*Channel        // by channel id (3.0) or address (2.6)
 	Operations map[string]*AsyncOperation // by operation id
-	root       *yaml.Node
+	// SecuritySchemes are components.securitySchemes, by name.
+	SecuritySchemes map[string]*AsyncSecurityScheme
+	root            *yaml.Node
+}
+
+// AsyncSecurityScheme is an AsyncAPI security scheme: its type
+// (userPassword, plain, scramSha256, X509, ...) is what a transport needs.
+type AsyncSecurityScheme struct {
+	Name, Type string
+	Pos        document.Pos
 }
 
 // AsyncServer is a server of an AsyncAPI description.
@@ -144,6 +153,16 @@ func loadAsyncAPI(file string, data []byte) (doc *AsyncDoc, err error) {
 		return nil, fmt.Errorf("%s: no asyncapi version field", file)
 	}
 	l.doc.Version = v.Value
+	l.doc.SecuritySchemes = map[string]*AsyncSecurityScheme{}
+	if err := each(get(get(top, "components"), "securitySchemes"), func(name string, k, v *yaml.Node) error {
+		n, err := l.deref(v)
+		if err == nil {
+			l.doc.SecuritySchemes[name] = &AsyncSecurityScheme{Name: name, Type: str(n, "type"), Pos: pos(k)}
+		}
+		return err
+	}); err != nil {
+		return nil, err
+	}
 	switch {
 	case strings.HasPrefix(v.Value, "3."):
 		err = l.v3(top)
