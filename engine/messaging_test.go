@@ -27,7 +27,7 @@ import (
 
 // broker starts a cluster and the order service; it returns the
 // cluster's address.
-func broker(t *testing.T, orders *petstore.Orders) string {
+func broker(t testing.TB, orders *petstore.Orders) string {
 	t.Helper()
 	c, err := kafkabroker.Start(kafkabroker.Config{})
 	if err != nil {
@@ -84,7 +84,7 @@ workflows:
       corr: $steps.confirm.outputs.corr
 `
 
-func loadAsync(t *testing.T, doc string) *engine.Plan {
+func loadAsync(t testing.TB, doc string) *engine.Plan {
 	t.Helper()
 	dir := t.TempDir()
 	async, err := os.ReadFile("../examples/pet-purchase/pet-asyncapi.yaml")
