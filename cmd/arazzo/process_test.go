@@ -107,6 +107,36 @@ func TestEmulateServesTheSeed(t *testing.T) {
 	}
 }
 
+// arazzo emulate kafka serves the pet purchase example's broker, order
+// service and pet store until SIGINT; the example runs against them with
+// --server.
+func TestEmulateKafkaServesThePetExample(t *testing.T) {
+	cmd, r := startCLI(t, "emulate", "kafka", "--addr", "127.0.0.1:0", "--petstore", "127.0.0.1:0")
+	var kafkaURL, storeURL string
+	for storeURL == "" {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("banner: %v (kafka %q)", err, kafkaURL)
+		}
+		if u, ok := strings.CutPrefix(strings.TrimSpace(line), "Kafka broker listening on "); ok {
+			kafkaURL = u
+		}
+		if u, ok := strings.CutPrefix(strings.TrimSpace(line), "pet store listening on "); ok {
+			storeURL, _, _ = strings.Cut(u, " ")
+		}
+	}
+	var stdout, stderr strings.Builder
+	code := run(t.Context(), host{getenv: func(string) string { return "" }}, []string{"run", "../../examples/pet-purchase/pet-purchase.arazzo.yaml",
+		"--server", "asyncOrderApiDescription=" + kafkaURL, "--server", "petStoreDescription=" + storeURL, "--output", "json"}, strings.NewReader(""), &stdout, &stderr)
+	if code != 0 || !strings.Contains(stdout.String(), `"orderId": 1007`) {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("the emulator stops cleanly on SIGINT: %v", err)
+	}
+}
+
 // SIGTERM (CI cancellation, timeout, docker stop) stops the run like
 // SIGINT: the reports are finished, valid and complete, and the exit code
 // is 143.
