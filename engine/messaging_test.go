@@ -17,6 +17,7 @@ import (
 	"github.com/arazzo-go/arazzo/engine"
 	"github.com/arazzo-go/arazzo/engine/message"
 	"github.com/arazzo-go/arazzo/engine/message/kafka"
+	natstransport "github.com/arazzo-go/arazzo/engine/message/nats"
 	"github.com/arazzo-go/arazzo/engine/source"
 	"github.com/arazzo-go/arazzo/examples/emulators/kafkabroker"
 	"github.com/arazzo-go/arazzo/examples/emulators/petstore"
@@ -36,18 +37,22 @@ func broker(t testing.TB, orders *petstore.Orders) string {
 	t.Cleanup(c.Close)
 	addr := c.ListenAddrs()[0]
 	if orders != nil {
-		ctx, cancel := context.WithCancel(context.Background())
-		ready := make(chan struct{})
-		done := make(chan struct{})
-		go func() { defer close(done); _ = orders.Serve(ctx, addr, ready) }()
-		t.Cleanup(func() { cancel(); <-done })
-		select {
-		case <-ready:
-		case <-time.After(10 * time.Second):
-			t.Fatal("order service did not start")
-		}
+		serveOrders(t, func(ctx context.Context, ready chan<- struct{}) error { return orders.Serve(ctx, addr, ready) })
 	}
 	return addr
+}
+
+// serveOrders runs an order service until the test ends, once it is ready.
+func serveOrders(t testing.TB, serve func(ctx context.Context, ready chan<- struct{}) error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ready, done := make(chan struct{}), make(chan struct{})
+	go func() { defer close(done); _ = serve(ctx, ready) }()
+	t.Cleanup(func() { cancel(); <-done })
+	select {
+	case <-ready:
+	case <-time.After(10 * time.Second):
+		t.Fatal("order service did not start")
+	}
 }
 
 const asyncDoc = `arazzo: 1.1.0
@@ -97,7 +102,7 @@ func loadAsync(t testing.TB, doc string) *engine.Plan {
 		}
 	}
 	plan, diags := engine.LoadFile(context.Background(), filepath.Join(dir, "a.arazzo.yaml"), &source.Loader{},
-		engine.WithTransports(&kafka.Transport{ConnectTimeout: 2 * time.Second}))
+		engine.WithTransports(&kafka.Transport{ConnectTimeout: 2 * time.Second}, &natstransport.Transport{ConnectTimeout: 2 * time.Second}))
 	if diags.HasErrors() {
 		t.Fatal(diags.Error())
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/arazzo-go/arazzo/engine/auth/security"
 	"github.com/arazzo-go/arazzo/engine/auth/sigv4"
 	"github.com/arazzo-go/arazzo/engine/message/kafka"
+	natstransport "github.com/arazzo-go/arazzo/engine/message/nats"
 	"github.com/arazzo-go/arazzo/engine/protocol/awsjson"
 	"github.com/arazzo-go/arazzo/examples/emulators/healthlake"
 )
@@ -141,7 +142,7 @@ func sigv4Keys(plan *engine.Plan, schemes map[string]sigv4.Scheme, layers []secu
 // brokerScheme reports whether --server may name a broker with scheme:
 // one of the protocols of the transports compileOptions links.
 func brokerScheme(scheme string) bool {
-	for _, p := range kafka.New().Protocols() {
+	for _, p := range append(kafka.New().Protocols(), natstransport.New().Protocols()...) {
 		if p == scheme {
 			return true
 		}
@@ -152,7 +153,7 @@ func brokerScheme(scheme string) bool {
 // compileOptions are the wire protocols the CLI knows, beyond plain HTTP,
 // and the broker transports of AsyncAPI steps.
 func compileOptions() []engine.CompileOption {
-	return []engine.CompileOption{engine.WithProtocols(awsjson.Detect), engine.WithTransports(kafka.New())}
+	return []engine.CompileOption{engine.WithProtocols(awsjson.Detect), engine.WithTransports(kafka.New(), natstransport.New())}
 }
 
 func sourceList(schemes map[string]sigv4.Scheme) string {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/arazzo-go/arazzo/engine"
 	"github.com/arazzo-go/arazzo/examples/emulators/kafkabroker"
+	"github.com/arazzo-go/arazzo/examples/emulators/natsbroker"
 	"github.com/arazzo-go/arazzo/examples/emulators/petstore"
 )
 
@@ -77,6 +78,56 @@ it consumes topic place-order and answers each order on confirm-order. With
 	cmd.Flags().StringVar(&store, "petstore", "", "also serve the example's HTTP pet store on this address")
 	cmd.Flags().StringVar(&user, "user", "", "require SASL/PLAIN with this user (the order service is then off)")
 	cmd.Flags().StringVar(&password, "password", "", "the SASL/PLAIN user's password")
+	return cmd
+}
+
+// newEmulateNATSCmd serves an in-process NATS server with the pet
+// purchase example's order service on it.
+func newEmulateNATSCmd() *cobra.Command {
+	var addr, user, password string
+	cmd := &cobra.Command{
+		Use:   "nats",
+		Short: "Serve an in-process NATS server with the pet purchase example's order service",
+		Long: `nats serves a NATS server (nats-server itself, as a library) on --addr, with
+the order service of examples/pet-purchase on it: it answers each message on
+subject place-order with one on confirm-order. --user and --password make
+clients authenticate (the order service then is off).`,
+		Example: `  arazzo emulate nats --addr 127.0.0.1:4222
+  arazzo run examples/pet-purchase/pet-purchase.arazzo.yaml \
+    --server asyncOrderApiDescription=nats://127.0.0.1:4222 --server petStoreDescription=...`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := natsbroker.Start(natsbroker.Config{Addr: addr, User: user, Password: password})
+			if err != nil {
+				return withCode(exitUsage, err)
+			}
+			defer s.Shutdown()
+			ctx, out := cmd.Context(), cmd.OutOrStdout()
+			if user != "" {
+				fmt.Fprintf(out, "NATS server listening on nats://%s (user %s)\n", s.Addr(), user)
+				<-ctx.Done()
+				return nil
+			}
+			errc, ready := make(chan error, 1), make(chan struct{})
+			go func() { errc <- (&petstore.Orders{}).ServeNATS(ctx, s.ClientURL(), ready) }()
+			select {
+			case <-ready:
+			case err := <-errc:
+				return err
+			}
+			fmt.Fprintf(out, "NATS server listening on nats://%s\n", s.Addr())
+			fmt.Fprintf(out, "  order service: answers %s on %s\n", petstore.OrderTopic, petstore.ConfirmTopic)
+			select {
+			case <-ctx.Done():
+				return nil
+			case err := <-errc:
+				return err
+			}
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:4222", "address the server listens on")
+	cmd.Flags().StringVar(&user, "user", "", "require this user (the order service is then off)")
+	cmd.Flags().StringVar(&password, "password", "", "the user's password")
 	return cmd
 }
 

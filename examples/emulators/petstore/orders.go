@@ -2,7 +2,7 @@
 // pet purchase example (examples/pet-purchase): a small HTTP pet store
 // (login, find pets by status) and the AsyncAPI order service, which
 // consumes orders from Kafka topic place-order and answers each on
-// confirm-order.
+// confirm-order (or, over NATS, the subjects of the same names).
 //
 // Both enforce what the example relies on: the pet store wants its test
 // user's password and then the session token it issued; the order
@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	"github.com/nats-io/nats.go"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -97,10 +98,19 @@ func (o *Orders) answer(ctx context.Context, cl *kgo.Client, r *kgo.Record) {
 			corr = string(h.Value)
 		}
 	}
+	send := func(corr string, body []byte) {
+		_ = cl.ProduceSync(ctx, &kgo.Record{Topic: ConfirmTopic, Value: body,
+			Headers: []kgo.RecordHeader{{Key: CorrelationHeader, Value: []byte(corr)}}}).FirstErr()
+	}
+	o.reply(corr, r.Value, send)
+}
+
+// reply answers one order through send, whatever carries it.
+func (o *Orders) reply(corr string, payload []byte, send func(corr string, body []byte)) {
 	var order struct {
 		PetID *json.Number `json:"petId"`
 	}
-	if corr == "" || json.Unmarshal(r.Value, &order) != nil || order.PetID == nil {
+	if corr == "" || json.Unmarshal(payload, &order) != nil || order.PetID == nil {
 		o.Rejected.Add(1)
 		return
 	}
@@ -117,10 +127,38 @@ func (o *Orders) answer(ctx context.Context, cl *kgo.Client, r *kgo.Record) {
 		reply = fmt.Sprintf(`{"error": "pet %d is not for sale"}`, id)
 	}
 	if o.Decoys {
-		_ = cl.ProduceSync(ctx, &kgo.Record{Topic: ConfirmTopic, Value: []byte(`{"orderId": 1}`),
-			Headers: []kgo.RecordHeader{{Key: CorrelationHeader, Value: []byte("someone-else")}}}).FirstErr()
+		send("someone-else", []byte(`{"orderId": 1}`))
 	}
-	_ = cl.ProduceSync(ctx, &kgo.Record{Topic: ConfirmTopic, Value: []byte(reply),
-		Headers: []kgo.RecordHeader{{Key: CorrelationHeader, Value: []byte(corr)}}}).FirstErr()
+	send(corr, []byte(reply))
 	o.Answered.Add(1)
+}
+
+// ServeNATS answers orders on the NATS server at url (subjects named as
+// the Kafka topics) until ctx ends. ready is closed once the subscription
+// is in place.
+func (o *Orders) ServeNATS(ctx context.Context, url string, ready chan<- struct{}) error {
+	nc, err := nats.Connect(url)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	sub, err := nc.Subscribe(OrderTopic, func(m *nats.Msg) {
+		o.reply(m.Header.Get(CorrelationHeader), m.Data, func(corr string, body []byte) {
+			out := &nats.Msg{Subject: ConfirmTopic, Data: body, Header: nats.Header{}}
+			out.Header.Set(CorrelationHeader, corr)
+			_ = nc.PublishMsg(out)
+		})
+	})
+	if err != nil {
+		return err
+	}
+	defer sub.Unsubscribe()
+	if err := nc.Flush(); err != nil {
+		return err
+	}
+	if ready != nil {
+		close(ready)
+	}
+	<-ctx.Done()
+	return nil
 }
