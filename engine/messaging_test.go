@@ -17,6 +17,7 @@ import (
 	"github.com/arazzo-go/arazzo/engine"
 	"github.com/arazzo-go/arazzo/engine/message"
 	"github.com/arazzo-go/arazzo/engine/message/kafka"
+	mqtttransport "github.com/arazzo-go/arazzo/engine/message/mqtt"
 	natstransport "github.com/arazzo-go/arazzo/engine/message/nats"
 	"github.com/arazzo-go/arazzo/engine/source"
 	"github.com/arazzo-go/arazzo/examples/emulators/kafkabroker"
@@ -102,7 +103,8 @@ func loadAsync(t testing.TB, doc string) *engine.Plan {
 		}
 	}
 	plan, diags := engine.LoadFile(context.Background(), filepath.Join(dir, "a.arazzo.yaml"), &source.Loader{},
-		engine.WithTransports(&kafka.Transport{ConnectTimeout: 2 * time.Second}, &natstransport.Transport{ConnectTimeout: 2 * time.Second}))
+		engine.WithTransports(&kafka.Transport{ConnectTimeout: 2 * time.Second}, &natstransport.Transport{ConnectTimeout: 2 * time.Second},
+			&mqtttransport.Transport{ConnectTimeout: 2 * time.Second}))
 	if diags.HasErrors() {
 		t.Fatal(diags.Error())
 	}

@@ -16,7 +16,9 @@ import (
 	"github.com/arazzo-go/arazzo/engine"
 	"github.com/arazzo-go/arazzo/engine/auth/security"
 	"github.com/arazzo-go/arazzo/engine/auth/sigv4"
+	"github.com/arazzo-go/arazzo/engine/message"
 	"github.com/arazzo-go/arazzo/engine/message/kafka"
+	mqtttransport "github.com/arazzo-go/arazzo/engine/message/mqtt"
 	natstransport "github.com/arazzo-go/arazzo/engine/message/nats"
 	"github.com/arazzo-go/arazzo/engine/protocol/awsjson"
 	"github.com/arazzo-go/arazzo/examples/emulators/healthlake"
@@ -142,18 +144,25 @@ func sigv4Keys(plan *engine.Plan, schemes map[string]sigv4.Scheme, layers []secu
 // brokerScheme reports whether --server may name a broker with scheme:
 // one of the protocols of the transports compileOptions links.
 func brokerScheme(scheme string) bool {
-	for _, p := range append(kafka.New().Protocols(), natstransport.New().Protocols()...) {
-		if p == scheme {
-			return true
+	for _, t := range transports() {
+		for _, p := range t.Protocols() {
+			if p == scheme {
+				return true
+			}
 		}
 	}
 	return false
 }
 
+// transports are the broker transports of AsyncAPI steps the CLI links.
+func transports() []message.Transport {
+	return []message.Transport{kafka.New(), natstransport.New(), mqtttransport.New()}
+}
+
 // compileOptions are the wire protocols the CLI knows, beyond plain HTTP,
 // and the broker transports of AsyncAPI steps.
 func compileOptions() []engine.CompileOption {
-	return []engine.CompileOption{engine.WithProtocols(awsjson.Detect), engine.WithTransports(kafka.New(), natstransport.New())}
+	return []engine.CompileOption{engine.WithProtocols(awsjson.Detect), engine.WithTransports(transports()...)}
 }
 
 func sourceList(schemes map[string]sigv4.Scheme) string {

@@ -15,7 +15,7 @@ import (
 func newEmulateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "emulate",
-		Short:   "Serve a local emulator (an AWS API, the auth example's API, or a Kafka or NATS broker)",
+		Short:   "Serve a local emulator (an AWS API, the auth example's API, or a Kafka, NATS or MQTT broker)",
 		Example: "  arazzo emulate healthlake --addr 127.0.0.1:8089\n  arazzo emulate auth --addr 127.0.0.1:8090\n  arazzo emulate kafka --addr 127.0.0.1:9092 --petstore 127.0.0.1:8091",
 	}
 	var addr, region, finalStatus string
@@ -50,7 +50,9 @@ credentials, and prints the data store id and the credentials to use.`,
 	hl.Flags().IntVar(&polls, "polls", 3, "DescribeFHIRExportJob calls a job takes to finish")
 	hl.Flags().StringVar(&finalStatus, "final-status", "COMPLETED", "how export jobs end: COMPLETED, FAILED or COMPLETED_WITH_ERRORS")
 	hl.Flags().IntVar(&throttle, "throttle", 0, "answer ThrottlingException beyond this many requests a second (0: never)")
-	cmd.AddCommand(hl, newEmulateAuthCmd(), newEmulateKafkaCmd(), newEmulateNATSCmd())
+	cmd.AddCommand(hl, newEmulateAuthCmd(), newEmulateKafkaCmd(),
+		newEmulateBrokerCmd("nats", "NATS server", "nats-server itself, as a library", "127.0.0.1:4222", natsEmulator),
+		newEmulateBrokerCmd("mqtt", "MQTT broker", "mochi-mqtt, MQTT 3.1.1 and 5", "127.0.0.1:1883", mqttEmulator))
 	return cmd
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/arazzo-go/arazzo/engine"
 	"github.com/arazzo-go/arazzo/examples/emulators/kafkabroker"
+	"github.com/arazzo-go/arazzo/examples/emulators/mqttbroker"
 	"github.com/arazzo-go/arazzo/examples/emulators/natsbroker"
 	"github.com/arazzo-go/arazzo/examples/emulators/petstore"
 )
@@ -81,41 +82,66 @@ it consumes topic place-order and answers each order on confirm-order. With
 	return cmd
 }
 
-// newEmulateNATSCmd serves an in-process NATS server with the pet
-// purchase example's order service on it.
-func newEmulateNATSCmd() *cobra.Command {
+// brokerEmulator starts one embedded broker: its URL, the order service
+// to run on it, and how to stop it.
+type brokerEmulator func(addr, user, password string) (url string, orders func(ctx context.Context, ready chan<- struct{}) error, stop func(), err error)
+
+func natsEmulator(addr, user, password string) (string, func(context.Context, chan<- struct{}) error, func(), error) {
+	s, err := natsbroker.Start(natsbroker.Config{Addr: addr, User: user, Password: password})
+	if err != nil {
+		return "", nil, nil, err
+	}
+	orders := func(ctx context.Context, ready chan<- struct{}) error {
+		return (&petstore.Orders{}).ServeNATS(ctx, s.ClientURL(), ready)
+	}
+	return "nats://" + s.Addr().String(), orders, s.Shutdown, nil
+}
+
+func mqttEmulator(addr, user, password string) (string, func(context.Context, chan<- struct{}) error, func(), error) {
+	b, err := mqttbroker.Start(mqttbroker.Config{Addr: addr, User: user, Password: password})
+	if err != nil {
+		return "", nil, nil, err
+	}
+	orders := func(ctx context.Context, ready chan<- struct{}) error {
+		return (&petstore.Orders{}).ServeMQTT(ctx, b.Addr(), ready)
+	}
+	return "mqtt://" + b.Addr(), orders, b.Close, nil
+}
+
+// newEmulateBrokerCmd serves an embedded NATS server or MQTT broker with
+// the pet purchase example's order service on it.
+func newEmulateBrokerCmd(name, title, lib, defaultAddr string, start brokerEmulator) *cobra.Command {
 	var addr, user, password string
 	cmd := &cobra.Command{
-		Use:   "nats",
-		Short: "Serve an in-process NATS server with the pet purchase example's order service",
-		Long: `nats serves a NATS server (nats-server itself, as a library) on --addr, with
-the order service of examples/pet-purchase on it: it answers each message on
-subject place-order with one on confirm-order. --user and --password make
-clients authenticate (the order service then is off).`,
-		Example: `  arazzo emulate nats --addr 127.0.0.1:4222
-  arazzo run examples/pet-purchase/pet-purchase.arazzo.yaml \
-    --server asyncOrderApiDescription=nats://127.0.0.1:4222 --server petStoreDescription=...`,
+		Use:   name,
+		Short: "Serve an in-process " + title + " with the pet purchase example's order service",
+		Long: name + ` serves a ` + title + ` (` + lib + `) on --addr, with the order
+service of examples/pet-purchase on it: it answers each message on
+place-order with one on confirm-order. --user and --password make clients
+authenticate (the order service then is off).`,
+		Example: "  arazzo emulate " + name + " --addr " + defaultAddr + "\n  arazzo run examples/pet-purchase/pet-purchase.arazzo.yaml \\\n" +
+			"    --server asyncOrderApiDescription=" + name + "://" + defaultAddr + " --server petStoreDescription=...",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := natsbroker.Start(natsbroker.Config{Addr: addr, User: user, Password: password})
+			url, orders, stop, err := start(addr, user, password)
 			if err != nil {
 				return withCode(exitUsage, err)
 			}
-			defer s.Shutdown()
+			defer stop()
 			ctx, out := cmd.Context(), cmd.OutOrStdout()
 			if user != "" {
-				fmt.Fprintf(out, "NATS server listening on nats://%s (user %s)\n", s.Addr(), user)
+				fmt.Fprintf(out, "%s listening on %s (user %s)\n", title, url, user)
 				<-ctx.Done()
 				return nil
 			}
 			errc, ready := make(chan error, 1), make(chan struct{})
-			go func() { errc <- (&petstore.Orders{}).ServeNATS(ctx, s.ClientURL(), ready) }()
+			go func() { errc <- orders(ctx, ready) }()
 			select {
 			case <-ready:
 			case err := <-errc:
 				return err
 			}
-			fmt.Fprintf(out, "NATS server listening on nats://%s\n", s.Addr())
+			fmt.Fprintf(out, "%s listening on %s\n", title, url)
 			fmt.Fprintf(out, "  order service: answers %s on %s\n", petstore.OrderTopic, petstore.ConfirmTopic)
 			select {
 			case <-ctx.Done():
@@ -125,7 +151,7 @@ clients authenticate (the order service then is off).`,
 			}
 		},
 	}
-	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:4222", "address the server listens on")
+	cmd.Flags().StringVar(&addr, "addr", defaultAddr, "address to listen on")
 	cmd.Flags().StringVar(&user, "user", "", "require this user (the order service is then off)")
 	cmd.Flags().StringVar(&password, "password", "", "the user's password")
 	return cmd

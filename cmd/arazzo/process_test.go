@@ -138,29 +138,33 @@ func TestEmulateKafkaServesThePetExample(t *testing.T) {
 	}
 }
 
-// arazzo emulate nats serves the order service over NATS; the example's
-// AsyncAPI source is pointed at it by --server nats://.
-func TestEmulateNATSServesThePetExample(t *testing.T) {
-	cmd, r := startCLI(t, "emulate", "nats", "--addr", "127.0.0.1:0")
-	line, err := r.ReadString('\n')
-	if err != nil {
-		t.Fatal(err)
-	}
-	natsURL, ok := strings.CutPrefix(strings.TrimSpace(line), "NATS server listening on ")
-	if !ok {
-		t.Fatalf("unexpected banner %q", line)
-	}
+// arazzo emulate nats and mqtt serve the order service on their broker;
+// the example's AsyncAPI source is pointed at it by --server.
+func TestEmulateBrokersServeThePetExample(t *testing.T) {
 	store := httptest.NewServer(petstore.NewStore())
 	defer store.Close()
-	var stdout, stderr strings.Builder
-	code := run(t.Context(), host{getenv: func(string) string { return "" }}, []string{"run", "../../examples/pet-purchase/pet-purchase.arazzo.yaml",
-		"--server", "asyncOrderApiDescription=" + natsURL, "--server", "petStoreDescription=" + store.URL, "--output", "json"}, strings.NewReader(""), &stdout, &stderr)
-	if code != 0 || !strings.Contains(stdout.String(), `"orderId": 1007`) {
-		t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
-	}
-	cmd.Process.Signal(syscall.SIGINT)
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("the emulator stops cleanly on SIGINT: %v", err)
+	for name, banner := range map[string]string{"nats": "NATS server listening on ", "mqtt": "MQTT broker listening on "} {
+		t.Run(name, func(t *testing.T) {
+			cmd, r := startCLI(t, "emulate", name, "--addr", "127.0.0.1:0")
+			line, err := r.ReadString('\n')
+			if err != nil {
+				t.Fatal(err)
+			}
+			brokerURL, ok := strings.CutPrefix(strings.TrimSpace(line), banner)
+			if !ok {
+				t.Fatalf("unexpected banner %q", line)
+			}
+			var stdout, stderr strings.Builder
+			code := run(t.Context(), host{getenv: func(string) string { return "" }}, []string{"run", "../../examples/pet-purchase/pet-purchase.arazzo.yaml",
+				"--server", "asyncOrderApiDescription=" + brokerURL, "--server", "petStoreDescription=" + store.URL, "--output", "json"}, strings.NewReader(""), &stdout, &stderr)
+			if code != 0 || !strings.Contains(stdout.String(), `"orderId": 1007`) {
+				t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+			}
+			cmd.Process.Signal(syscall.SIGINT)
+			if err := cmd.Wait(); err != nil {
+				t.Fatalf("the emulator stops cleanly on SIGINT: %v", err)
+			}
+		})
 	}
 }
 

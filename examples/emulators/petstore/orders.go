@@ -17,8 +17,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"sync/atomic"
 
+	"github.com/eclipse/paho.golang/paho"
 	"github.com/nats-io/nats.go"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -154,6 +156,44 @@ func (o *Orders) ServeNATS(ctx context.Context, url string, ready chan<- struct{
 	}
 	defer sub.Unsubscribe()
 	if err := nc.Flush(); err != nil {
+		return err
+	}
+	if ready != nil {
+		close(ready)
+	}
+	<-ctx.Done()
+	return nil
+}
+
+// ServeMQTT answers orders on the MQTT 5 broker at addr (topics named as
+// the Kafka topics, the correlation id a user property) until ctx ends.
+// ready is closed once the subscription is acknowledged.
+func (o *Orders) ServeMQTT(ctx context.Context, addr string, ready chan<- struct{}) error {
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		return err
+	}
+	var cl *paho.Client
+	cl = paho.NewClient(paho.ClientConfig{Conn: nc, OnPublishReceived: []func(paho.PublishReceived) (bool, error){
+		func(pr paho.PublishReceived) (bool, error) {
+			p := pr.Packet
+			var corr string
+			if p.Properties != nil {
+				corr = p.Properties.User.Get(CorrelationHeader)
+			}
+			go o.reply(corr, p.Payload, func(corr string, body []byte) {
+				out := &paho.Publish{Topic: ConfirmTopic, QoS: 1, Payload: body, Properties: &paho.PublishProperties{ContentType: "application/json"}}
+				out.Properties.User.Add(CorrelationHeader, corr)
+				_, _ = cl.Publish(ctx, out)
+			})
+			return true, nil
+		}}})
+	if _, err := cl.Connect(ctx, &paho.Connect{ClientID: "pet-orders", CleanStart: true, KeepAlive: 30}); err != nil {
+		nc.Close()
+		return err
+	}
+	defer cl.Disconnect(&paho.Disconnect{})
+	if _, err := cl.Subscribe(ctx, &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: OrderTopic, QoS: 1}}}); err != nil {
 		return err
 	}
 	if ready != nil {
