@@ -92,16 +92,11 @@ workflows:
 
 func loadAsync(t testing.TB, doc string) *engine.Plan {
 	t.Helper()
-	dir := t.TempDir()
 	async, err := os.ReadFile("../examples/pet-purchase/pet-asyncapi.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, text := range map[string]string{"pet-asyncapi.yaml": string(async), "a.arazzo.yaml": doc} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := writeFiles(t, map[string]string{"pet-asyncapi.yaml": string(async), "a.arazzo.yaml": doc})
 	plan, diags := engine.LoadFile(context.Background(), filepath.Join(dir, "a.arazzo.yaml"), &source.Loader{},
 		engine.WithTransports(&kafka.Transport{ConnectTimeout: 2 * time.Second}, &natstransport.Transport{ConnectTimeout: 2 * time.Second},
 			&mqtttransport.Transport{ConnectTimeout: 2 * time.Second}))
@@ -109,6 +104,18 @@ func loadAsync(t testing.TB, doc string) *engine.Plan {
 		t.Fatal(diags.Error())
 	}
 	return plan
+}
+
+// writeFiles writes files into a new temporary directory.
+func writeFiles(t testing.TB, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }
 
 type eventLog struct {

@@ -20,6 +20,7 @@ import (
 	"github.com/arazzo-go/arazzo/engine/message/kafka"
 	mqtttransport "github.com/arazzo-go/arazzo/engine/message/mqtt"
 	natstransport "github.com/arazzo-go/arazzo/engine/message/nats"
+	wstransport "github.com/arazzo-go/arazzo/engine/message/websocket"
 	"github.com/arazzo-go/arazzo/engine/protocol/awsjson"
 	"github.com/arazzo-go/arazzo/examples/emulators/healthlake"
 )
@@ -156,7 +157,7 @@ func brokerScheme(scheme string) bool {
 
 // transports are the broker transports of AsyncAPI steps the CLI links.
 func transports() []message.Transport {
-	return []message.Transport{kafka.New(), natstransport.New(), mqtttransport.New()}
+	return []message.Transport{kafka.New(), natstransport.New(), mqtttransport.New(), wstransport.New()}
 }
 
 // compileOptions are the wire protocols the CLI knows, beyond plain HTTP,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"time"
@@ -108,6 +109,22 @@ func mqttEmulator(addr, user, password string) (string, func(context.Context, ch
 	return "mqtt://" + b.Addr(), orders, b.Close, nil
 }
 
+func wsEmulator(addr, user, password string) (string, func(context.Context, chan<- struct{}) error, func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	srv := &http.Server{Handler: (&petstore.Orders{}).WebSocket(user, password), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	// The server is the order service: it is ready once it listens.
+	orders := func(ctx context.Context, ready chan<- struct{}) error {
+		close(ready)
+		<-ctx.Done()
+		return nil
+	}
+	return "ws://" + ln.Addr().String(), orders, func() { srv.Close() }, nil
+}
+
 // newEmulateBrokerCmd serves an embedded NATS server or MQTT broker with
 // the pet purchase example's order service on it.
 func newEmulateBrokerCmd(name, title, lib, defaultAddr string, start brokerEmulator) *cobra.Command {
@@ -129,7 +146,7 @@ authenticate (the order service then is off).`,
 			}
 			defer stop()
 			ctx, out := cmd.Context(), cmd.OutOrStdout()
-			if user != "" {
+			if user != "" && name != "websocket" {
 				fmt.Fprintf(out, "%s listening on %s (user %s)\n", title, url, user)
 				<-ctx.Done()
 				return nil
@@ -142,7 +159,11 @@ authenticate (the order service then is off).`,
 				return err
 			}
 			fmt.Fprintf(out, "%s listening on %s\n", title, url)
-			fmt.Fprintf(out, "  order service: answers %s on %s\n", petstore.OrderTopic, petstore.ConfirmTopic)
+			if name == "websocket" {
+				fmt.Fprintf(out, "  order service: at %s, answers each order on the connection it came in on\n", petstore.WSOrdersPath)
+			} else {
+				fmt.Fprintf(out, "  order service: answers %s on %s\n", petstore.OrderTopic, petstore.ConfirmTopic)
+			}
 			select {
 			case <-ctx.Done():
 				return nil

@@ -15,7 +15,10 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
+	"net"
 	"sort"
+	"time"
 )
 
 // Message is one message as a transport carries it.
@@ -82,3 +85,29 @@ type Subscription interface {
 // ErrBrokerUnreachable is the cause of an error a transport returns when
 // it cannot reach its broker (errors.Is).
 var ErrBrokerUnreachable = errors.New("the broker cannot be reached")
+
+// DialTCP opens a TCP connection to ep.Host within timeout (TLS when
+// ep.TLS is set), for transports whose library takes a net.Conn. A
+// failure is ErrBrokerUnreachable, naming the protocol and host; ctx's
+// own end is returned as it is.
+func DialTCP(ctx context.Context, ep Endpoint, timeout time.Duration) (net.Conn, error) {
+	dctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var d net.Dialer
+	nc, err := d.DialContext(dctx, "tcp", ep.Host)
+	if err == nil && ep.TLS != nil {
+		tc := tls.Client(nc, ep.TLS)
+		if err = tc.HandshakeContext(dctx); err != nil {
+			nc.Close()
+		} else {
+			nc = tc
+		}
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("%w: %s %s: %v", ErrBrokerUnreachable, ep.Protocol, ep.Host, err)
+	}
+	return nc, nil
+}

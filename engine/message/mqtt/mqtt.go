@@ -12,10 +12,7 @@ package mqtt
 
 import (
 	"context"
-	"crypto/tls"
-	"errors"
 	"fmt"
-	"net"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -47,22 +44,12 @@ func (t *Transport) Dial(ctx context.Context, ep message.Endpoint) (message.Conn
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
+	nc, err := message.DialTCP(ctx, ep, timeout)
+	if err != nil {
+		return nil, err
+	}
 	dctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	var d net.Dialer
-	nc, err := d.DialContext(dctx, "tcp", ep.Host)
-	if err == nil && ep.TLS != nil {
-		tc := tls.Client(nc, ep.TLS)
-		if err = tc.HandshakeContext(dctx); err == nil {
-			nc = tc
-		}
-	}
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, fmt.Errorf("%w: mqtt %s: %v", message.ErrBrokerUnreachable, ep.Host, err)
-	}
 	c := &conn{subs: map[string]*subscription{}}
 	c.cl = paho.NewClient(paho.ClientConfig{Conn: nc, OnPublishReceived: []func(paho.PublishReceived) (bool, error){c.deliver}})
 	cp := &paho.Connect{ClientID: "arazzo-" + strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + strconv.FormatInt(clientSeq.Add(1), 10),
@@ -107,7 +94,7 @@ func (c *conn) deliver(pr paho.PublishReceived) (bool, error) {
 	s := c.subs[p.Topic]
 	c.mu.Unlock()
 	if s != nil {
-		s.push(m)
+		s.q.Push(m)
 	}
 	return true, nil
 }
@@ -128,7 +115,7 @@ func (c *conn) Send(ctx context.Context, m *message.Message) error {
 }
 
 func (c *conn) Subscribe(ctx context.Context, topic string) (message.Subscription, error) {
-	s := &subscription{c: c, topic: topic, ready: make(chan struct{}, 1)}
+	s := &subscription{c: c, topic: topic, q: message.NewQueue()}
 	c.mu.Lock()
 	if c.subs[topic] != nil {
 		c.mu.Unlock()
@@ -155,59 +142,23 @@ func (c *conn) Close() error {
 }
 
 type subscription struct {
-	c       *conn
-	topic   string
-	mu      sync.Mutex
-	pending []*message.Message
-	ready   chan struct{} // signalled when pending grows
-	closed  bool
+	c     *conn
+	topic string
+	q     *message.Queue
+	once  sync.Once
 }
 
-func (s *subscription) push(m *message.Message) {
-	s.mu.Lock()
-	s.pending = append(s.pending, m)
-	s.mu.Unlock()
-	select {
-	case s.ready <- struct{}{}:
-	default:
-	}
-}
-
-func (s *subscription) Next(ctx context.Context) (*message.Message, error) {
-	for {
-		s.mu.Lock()
-		if s.closed {
-			s.mu.Unlock()
-			return nil, errors.New("mqtt subscription closed")
-		}
-		if len(s.pending) > 0 {
-			m := s.pending[0]
-			s.pending = s.pending[1:]
-			s.mu.Unlock()
-			return m, nil
-		}
-		s.mu.Unlock()
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-s.ready:
-		}
-	}
-}
+func (s *subscription) Next(ctx context.Context) (*message.Message, error) { return s.q.Next(ctx) }
 
 func (s *subscription) Close() error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return nil
-	}
-	s.closed = true
-	s.mu.Unlock()
-	s.c.mu.Lock()
-	delete(s.c.subs, s.topic)
-	s.c.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	_, _ = s.c.cl.Unsubscribe(ctx, &paho.Unsubscribe{Topics: []string{s.topic}})
+	s.once.Do(func() {
+		s.q.Close()
+		s.c.mu.Lock()
+		delete(s.c.subs, s.topic)
+		s.c.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_, _ = s.c.cl.Unsubscribe(ctx, &paho.Unsubscribe{Topics: []string{s.topic}})
+	})
 	return nil
 }
