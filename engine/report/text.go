@@ -145,7 +145,11 @@ func WriteResult(w io.Writer, res *engine.Result, steps bool) error {
 	}
 	if steps {
 		for _, s := range res.Steps {
-			sw.printf("  %-24s runs=%-4d status=%-4s %s\n", s.WorkflowID+"/"+s.StepID, s.Runs, strconv.Itoa(s.StatusCode), s.Outcome)
+			status := strconv.Itoa(s.StatusCode)
+			if s.StatusCode == 0 {
+				status = "-" // no HTTP response: a message step, a workflow call, or none came
+			}
+			sw.printf("  %-24s runs=%-4d status=%-4s %s\n", s.WorkflowID+"/"+s.StepID, s.Runs, status, s.Outcome)
 			for _, v := range s.Checks {
 				sw.printf("    %s (attempt %d): %s\n", v.Severity, v.Attempt, v)
 			}
