@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -356,5 +357,76 @@ workflows:
 	}
 	if got := strings.Join(order, " "); got != "step.started:listen step.started:place step.finished:place step.finished:listen step.started:check step.finished:check" {
 		t.Fatalf("order %s", got)
+	}
+}
+
+// Server variables and channel parameters fill a broker address and a
+// topic as they fill an HTTP server URL and path: an AsyncAPI 2.6
+// description whose server port is a variable and whose channel has a
+// parameter, its actions from the API's side (publish = the API receives).
+func TestKafkaServerVariablesAndChannelParameters(t *testing.T) {
+	addr := broker(t, nil)
+	host, port, _ := strings.Cut(addr, ":")
+	desc := `asyncapi: 2.6.0
+info: {title: regions, version: '1'}
+servers:
+  local: {url: '` + host + `:{port}', protocol: kafka, variables: {port: {default: '1'}}}
+channels:
+  orders.{region}:
+    parameters: {region: {schema: {type: string}}}
+    publish:
+      operationId: submit
+      message:
+        contentType: application/json
+        correlationId: {location: '$message.payload#/id'}
+        payload: {type: object}
+    subscribe:
+      operationId: submitted
+      message:
+        contentType: application/json
+        correlationId: {location: '$message.payload#/id'}
+        payload: {type: object}
+`
+	doc := `arazzo: 1.1.0
+info: {title: regions, version: '1'}
+sourceDescriptions:
+  - {name: regions, url: ./regions.yaml, type: asyncapi}
+workflows:
+  - workflowId: w
+    steps:
+      - stepId: send
+        operationId: submit
+        action: send
+        parameters: [{name: region, in: channel, value: eu}]
+        requestBody: {payload: {id: r-1, qty: 3}}
+      - stepId: echo
+        operationId: submitted
+        action: receive
+        correlationId: r-1
+        timeout: 5000
+        parameters: [{name: region, in: channel, value: eu}]
+        outputs: {qty: $message.payload#/qty}
+    outputs: {qty: $steps.echo.outputs.qty}
+`
+	dir := writeFiles(t, map[string]string{"regions.yaml": desc, "a.arazzo.yaml": doc})
+	plan, diags := engine.LoadFile(context.Background(), filepath.Join(dir, "a.arazzo.yaml"), &source.Loader{}, engine.WithTransports(&kafka.Transport{ConnectTimeout: time.Second}))
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	log := &eventLog{}
+	res, err := plan.Run(context.Background(), "w", nil, &engine.Options{ServerVariables: map[string]map[string]string{"regions": {"port": port}}, Observers: []engine.Observer{log}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(res.Outputs["qty"]) != "3" {
+		t.Fatalf("outputs %v", res.Outputs)
+	}
+	if sent := log.kinds(engine.MessageSent); len(sent) != 1 || sent[0].Msg.Channel != "orders.eu" || sent[0].Msg.Server != addr {
+		t.Fatalf("sent %+v", sent[0].Msg)
+	}
+	// Without the variable the default port is used, where nothing listens.
+	_, err = plan.Run(context.Background(), "w", nil, nil)
+	if !errors.Is(err, message.ErrBrokerUnreachable) || !strings.Contains(err.Error(), host+":1") {
+		t.Fatalf("err %v", err)
 	}
 }
