@@ -3,6 +3,7 @@ package security
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -444,9 +445,10 @@ func SigV4Keys(layers []Layer, ref *engine.SourceRef) (keyID, secret, session st
 }
 
 // AuthenticateBroker implements engine.BrokerAuthenticator: the broker of
-// an AsyncAPI source gets the user and password of the first of its
-// server's security schemes that has them (--auth SOURCE.SCHEME=USER:PASSWORD,
-// an --auth-file, the environment). A server that lists schemes but has
+// an AsyncAPI source gets the credential of the first of its server's
+// security schemes that has one (--auth SOURCE.SCHEME=USER:PASSWORD or
+// =CERT_FILE,KEY_FILE[,CA_FILE] for X509, an --auth-file, the
+// environment): a user and password, or TLS with a client certificate. A server that lists schemes but has
 // no credential for any is an error that says how to give one.
 func (a *Auth) AuthenticateBroker(_ context.Context, src *engine.SourceRef, ep *message.Endpoint) error {
 	srv := src.AsyncServer()
@@ -467,8 +469,16 @@ func (a *Auth) AuthenticateBroker(_ context.Context, src *engine.SourceRef, ep *
 		if err != nil {
 			return err
 		}
-		if f["username"] != "" {
+		switch {
+		case s.Kind == UserPassword && f["username"] != "":
 			ep.Username, ep.Password = f["username"], f["password"]
+			return nil
+		case s.Kind == MutualTLS && present(s, f):
+			r, err := a.cert(f)
+			if err != nil {
+				return fmt.Errorf("security scheme %s: %w", s.Describe(), err)
+			}
+			ep.TLS = &tls.Config{Certificates: []tls.Certificate{r.cert}, RootCAs: r.pool, MinVersion: tls.VersionTLS12}
 			return nil
 		}
 		wanted = append(wanted, fmt.Sprintf("security scheme %s: %s", s.Describe(), howToGive(s)))

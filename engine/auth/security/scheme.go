@@ -253,7 +253,8 @@ func Schemes(ref *engine.SourceRef) ([]*Scheme, map[string]error) {
 }
 
 // brokerSchemes are an AsyncAPI source's security schemes that a broker
-// transport can apply: a user and password (SASL/PLAIN for Kafka).
+// transport can apply: a user and password (SASL/PLAIN for Kafka), or a
+// client certificate (X509: TLS with it, and the CA to trust).
 func brokerSchemes(ref *engine.SourceRef) ([]*Scheme, map[string]error) {
 	var out []*Scheme
 	var bad map[string]error
@@ -261,11 +262,13 @@ func brokerSchemes(ref *engine.SourceRef) ([]*Scheme, map[string]error) {
 		switch ss.Type {
 		case "userPassword", "plain":
 			out = append(out, &Scheme{Source: ref.Name, Name: name, Kind: UserPassword, Def: &openapi3.SecurityScheme{Type: ss.Type}})
+		case "X509":
+			out = append(out, &Scheme{Source: ref.Name, Name: name, Kind: MutualTLS, Def: &openapi3.SecurityScheme{Type: ss.Type}})
 		default:
 			if bad == nil {
 				bad = map[string]error{}
 			}
-			bad[name] = fmt.Errorf("AsyncAPI security scheme type %q is not supported (userPassword and plain are)", ss.Type)
+			bad[name] = fmt.Errorf("AsyncAPI security scheme type %q is not supported (userPassword, plain and X509 are)", ss.Type)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })

@@ -4,6 +4,7 @@
 package natsbroker
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 	"strconv"
@@ -18,6 +19,9 @@ type Config struct {
 	Addr string
 	// User and Password, when set, are required of every client.
 	User, Password string
+	// TLS, when set, makes the server speak TLS only (and verify client
+	// certificates when it sets ClientCAs).
+	TLS *tls.Config
 }
 
 // Start starts the server and waits until it accepts connections. Call
@@ -39,7 +43,8 @@ func Start(cfg Config) (*server.Server, error) {
 		port = server.RANDOM_PORT
 	}
 	s, err := server.NewServer(&server.Options{Host: host, Port: port, Username: cfg.User, Password: cfg.Password,
-		NoSigs: true, NoLog: true, MaxControlLine: 4096})
+		NoSigs: true, NoLog: true, MaxControlLine: 4096, TLSConfig: cfg.TLS, TLS: cfg.TLS != nil,
+		TLSVerify: cfg.TLS != nil && cfg.TLS.ClientCAs != nil, TLSTimeout: 5})
 	if err != nil {
 		return nil, err
 	}
