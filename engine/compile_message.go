@@ -154,13 +154,14 @@ func (c *compiler) messageStep(s *Step) {
 		return
 	}
 	s.Source, s.Message = ref, t
-	if ref.async.transport == nil {
-		proto := "no server"
-		if ref.async.server != nil {
-			proto = "protocol " + ref.async.server.Protocol
-		}
-		c.unsupported(sd.At("action"), fmt.Sprintf("source %q speaks %s, for which this program has no transport (it has: %s)", ref.Name, proto, c.protocolNames()))
-	} else {
+	switch {
+	case ref.async.server == nil:
+		// No servers: where and which protocol come from --server at run
+		// time (endpoint says so when it is missing).
+		s.perform = messageCall{}
+	case ref.async.transport == nil:
+		c.unsupported(sd.At("action"), fmt.Sprintf("source %q speaks protocol %s, for which this program has no transport (it has: %s)", ref.Name, ref.async.server.Protocol, c.protocolNames()))
+	default:
 		s.perform = messageCall{}
 	}
 	if sd.HasCorrelationID {

@@ -165,6 +165,9 @@ func (r *run) endpoint(s *Step) (message.Endpoint, message.Transport, error) {
 		return ep, t, nil
 	}
 	srv := ref.async.server
+	if srv == nil {
+		return message.Endpoint{}, nil, fmt.Errorf("the AsyncAPI description of source %s has no servers: give one with --server %s=PROTOCOL://HOST:PORT", ref.Name, ref.Name)
+	}
 	vars := map[string]string{}
 	for k, v := range srv.Variables {
 		vars[k] = v

@@ -430,3 +430,33 @@ workflows:
 		t.Fatalf("err %v", err)
 	}
 }
+
+// A description without servers runs where --server says, and says so
+// when it is not given.
+func TestAsyncAPIWithoutServersTakesServerOverride(t *testing.T) {
+	addr := broker(t, nil)
+	desc := strings.Replace(readFile(t, "../examples/pet-purchase/pet-asyncapi.yaml"), "servers:\n  localKafka:\n    host: localhost:9092\n    protocol: kafka\n", "", 1)
+	doc := strings.Replace(asyncDoc, "TIMEOUT", "5000", 1)
+	doc = doc[:strings.Index(doc, "      - stepId: confirm")] + "    outputs: {}\n"
+	dir := writeFiles(t, map[string]string{"pet-asyncapi.yaml": desc, "a.arazzo.yaml": doc})
+	plan, diags := engine.LoadFile(context.Background(), filepath.Join(dir, "a.arazzo.yaml"), &source.Loader{}, engine.WithTransports(kafka.New()))
+	if diags.HasErrors() || strings.Contains(desc, "localKafka") {
+		t.Fatal(diags.Error())
+	}
+	_, err := plan.Run(context.Background(), "buy", nil, nil)
+	if err == nil || !strings.Contains(err.Error(), "has no servers: give one with --server orders=PROTOCOL://HOST:PORT") {
+		t.Fatalf("err %v", err)
+	}
+	if _, err := plan.Run(context.Background(), "buy", nil, &engine.Options{Servers: map[string]string{"orders": "kafka://" + addr}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readFile(t testing.TB, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
