@@ -116,6 +116,8 @@ type compiler struct {
 	protocols []protocol.Detector
 	// transports exchange the messages of AsyncAPI sources.
 	transports []message.Transport
+	// msgSchemas are the compiled schemas of AsyncAPI messages.
+	msgSchemas map[*source.AsyncMessage]messageSchemas
 	// unavailable names sources that failed to load, so their operations
 	// are not reported again step by step.
 	unavailable map[string]bool

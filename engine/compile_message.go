@@ -8,6 +8,7 @@ import (
 
 	"github.com/arazzo-go/arazzo/engine/document"
 	"github.com/arazzo-go/arazzo/engine/message"
+	"github.com/arazzo-go/arazzo/engine/schema"
 	"github.com/arazzo-go/arazzo/engine/source"
 	"github.com/arazzo-go/arazzo/expr"
 	"github.com/arazzo-go/arazzo/expr/jsonpointer"
@@ -37,6 +38,15 @@ type MessageTarget struct {
 	// CorrelationAt (the message's correlationId location); nil for none.
 	Correlation   *expr.Value
 	CorrelationAt *corrLocation
+	// schemas are the messages' compiled payload and headers schemas
+	// (nil where a message has none or it does not compile), for the
+	// contract checks.
+	schemas []messageSchemas
+}
+
+type messageSchemas struct {
+	name             string
+	payload, headers *schema.Message
 }
 
 // ContentType is the content type of what the step sends or receives:
@@ -154,6 +164,7 @@ func (c *compiler) messageStep(s *Step) {
 		return
 	}
 	s.Source, s.Message = ref, t
+	c.messageSchemas(s, t)
 	switch {
 	case ref.async.server == nil:
 		// No servers: where and which protocol come from --server at run
@@ -197,6 +208,37 @@ func (c *compiler) messageStep(s *Step) {
 		default:
 			c.errorf(p.At("in"), "parameter-in", "parameter %q of an AsyncAPI step is in: header or in: channel, found %q", p.Name, p.In)
 		}
+	}
+}
+
+// messageSchemas compiles the payload and headers schemas of a step's
+// messages, once per message (they are shared by every step using it).
+func (c *compiler) messageSchemas(s *Step, t *MessageTarget) {
+	if c.msgSchemas == nil {
+		c.msgSchemas = map[*source.AsyncMessage]messageSchemas{}
+	}
+	for _, m := range t.Messages {
+		ms, done := c.msgSchemas[m]
+		if !done {
+			ms.name = m.Name
+			for _, x := range []struct {
+				what string
+				raw  any
+				out  **schema.Message
+			}{{"payload", m.Payload, &ms.payload}, {"headers", m.Headers, &ms.headers}} {
+				if x.raw == nil {
+					continue
+				}
+				sch, err := schema.CompileMessage(m.Name+" "+x.what, x.raw)
+				if err != nil {
+					c.warnf(s.Doc.At("action"), "message-schema", "the %s schema of message %q does not compile, so it is not checked: %v", x.what, m.Name, oneLine(err))
+					continue
+				}
+				*x.out = sch
+			}
+			c.msgSchemas[m] = ms
+		}
+		t.schemas = append(t.schemas, ms)
 	}
 }
 

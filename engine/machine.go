@@ -36,6 +36,10 @@ type stepOutcome struct {
 	// events are reported when the outcome is recorded: a step that waited
 	// in the background reports on the run's goroutine.
 	events []Event
+	// after, when set, runs when the outcome is recorded, before the
+	// criteria, on the run's goroutine (a received message's checks); its
+	// error fails the step.
+	after func(f *frame) error
 }
 
 // Run runs one workflow of the plan. It returns an error without a result
@@ -515,6 +519,11 @@ func (f *frame) finish(s *Step, attempt int, start time.Time, res *stepOutcome) 
 	r := f.run
 	for _, e := range res.events {
 		r.emit(e)
+	}
+	if res.after != nil {
+		if err := res.after(f); err != nil && res.err == nil {
+			res.err = err
+		}
 	}
 	f.current = res.ex
 	f.last = res.ex

@@ -314,17 +314,60 @@ func (messageCall) send(ctx context.Context, f *frame, s *Step, attempt int) *st
 		msg.Payload = b.Body
 		ex.msg.payload, ex.msg.hasPayload = decodePayload(msg.Payload, msg.ContentType)
 	}
+	vs, err := r.checkMessage(f, s, attempt, CheckRequest, msg.Header, ex.msg.payload, ex.msg.hasPayload)
+	if err != nil {
+		return &stepOutcome{err: err, ex: ex, violations: vs} // not sent: the message itself is wrong
+	}
 	c, ep, err := r.conn(ctx, s)
 	if err != nil {
-		return &stepOutcome{err: &MessageError{Step: s.ID, Op: "connect", Server: ep.Host, Err: err}, ex: ex, interrupted: true}
+		return &stepOutcome{err: &MessageError{Step: s.ID, Op: "connect", Server: ep.Host, Err: err}, ex: ex, interrupted: true, violations: vs}
 	}
 	if err := c.Send(ctx, msg); err != nil {
-		return &stepOutcome{err: &MessageError{Step: s.ID, Op: "send to " + ch, Server: ep.Host, Err: err}, ex: ex, interrupted: true}
+		return &stepOutcome{err: &MessageError{Step: s.ID, Op: "send to " + ch, Server: ep.Host, Err: err}, ex: ex, interrupted: true, violations: vs}
 	}
 	if r.observed() {
 		r.emit(Event{Kind: MessageSent, WorkflowID: f.w.ID, StepID: s.ID, Attempt: attempt, Msg: msgInfo(ep, msg)})
 	}
-	return &stepOutcome{ex: ex}
+	return &stepOutcome{ex: ex, violations: vs}
+}
+
+// checkMessage checks a message against the step's message schemas
+// (Options.Checks: CheckRequest for what is sent, CheckSchema for what is
+// received): it conforms when one of the messages the channel or
+// operation allows accepts it; otherwise the closest one's complaints are
+// reported. The error is the step's when one has error severity.
+func (r *run) checkMessage(f *frame, s *Step, attempt int, check Check, header map[string]string, payload any, has bool) ([]Violation, error) {
+	sev := r.opts.Checks[check]
+	if sev == CheckOff || len(s.Message.schemas) == 0 {
+		return nil, nil
+	}
+	var best []Violation
+	for _, ms := range s.Message.schemas {
+		var vs []Violation
+		if ms.payload != nil && has {
+			for _, p := range ms.payload.Validate(payload) {
+				vs = append(vs, Violation{Check: check, Severity: sev, Pointer: p.Pointer, Rule: p.Rule, Message: "message " + ms.name + " payload: " + p.Message})
+			}
+		}
+		if ms.headers != nil {
+			h := make(map[string]any, len(header))
+			for k, v := range header {
+				h[k] = v
+			}
+			for _, p := range ms.headers.Validate(h) {
+				vs = append(vs, Violation{Check: check, Severity: sev, Pointer: p.Pointer, Rule: p.Rule, Message: "message " + ms.name + " headers: " + p.Message})
+			}
+		}
+		if len(vs) == 0 {
+			return nil, nil
+		}
+		if best == nil || len(vs) < len(best) {
+			best = vs
+		}
+	}
+	chk := &checker{out: best}
+	err := r.reportChecks(f, s, attempt, chk, 0)
+	return chk.out, err
 }
 
 func msgInfo(ep message.Endpoint, m *message.Message) *MessageInfo {
@@ -419,6 +462,12 @@ func receiveLoop(parent, ctx context.Context, s *Step, sub message.Subscription,
 			}
 		}
 		out := &stepOutcome{ex: &exchange{msg: &msgExchange{header: m.Header, payload: payload, hasPayload: has}}}
+		// Checked where the outcome is recorded, on the run's goroutine.
+		out.after = func(f *frame) error {
+			vs, err := f.run.checkMessage(f, s, attempt, CheckSchema, m.Header, payload, has)
+			out.violations = append(out.violations, vs...)
+			return err
+		}
 		if observed {
 			out.events = append(out.events, Event{Kind: MessageReceived, WorkflowID: wf, StepID: s.ID, Attempt: attempt, Msg: msgInfo(ep, m)})
 		}

@@ -460,3 +460,39 @@ func readFile(t testing.TB, name string) string {
 	}
 	return string(b)
 }
+
+// --check applies to messages: what a step sends is checked against the
+// message's payload and headers schemas before it goes out, what it
+// receives after it arrives.
+func TestKafkaMessageContractChecks(t *testing.T) {
+	orders := &petstore.Orders{}
+	addr := broker(t, orders)
+	plan := loadAsync(t, strings.Replace(asyncDoc, "TIMEOUT", "5000", 1))
+	opts := func(c engine.Checks, obs ...engine.Observer) *engine.Options {
+		return &engine.Options{Servers: map[string]string{"orders": "kafka://" + addr}, Checks: c, Observers: obs}
+	}
+	// petId must be an integer (OrderRequest's payload schema).
+	bad := loadAsync(t, strings.Replace(strings.Replace(asyncDoc, "TIMEOUT", "5000", 1), "payload: {petId: $inputs.petId}", "payload: {petId: seven}", 1))
+	_, err := bad.Run(context.Background(), "buy", nil, opts(engine.Checks{engine.CheckRequest: engine.CheckError}))
+	var ce *engine.ContractError
+	if !errors.As(err, &ce) || ce.Violations[0].Pointer != "/petId" || ce.Violations[0].Rule != "type" {
+		t.Fatalf("err %v", err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if orders.Rejected.Load()+orders.Answered.Load() != 0 {
+		t.Fatal("a message that breaks its schema was sent")
+	}
+	// A sold pet's answer has no orderId, which OrderResponse requires.
+	log := &eventLog{}
+	_, err = plan.Run(context.Background(), "buy", map[string]any{"petId": 8}, opts(engine.Checks{engine.CheckSchema: engine.CheckError}, log))
+	if !errors.As(err, &ce) || ce.Violations[0].Rule != "required" || !strings.Contains(ce.Violations[0].Message, "orderId") {
+		t.Fatalf("err %v", err)
+	}
+	if v := log.kinds(engine.CheckViolated); len(v) != 1 || v[0].StepID != "confirm" {
+		t.Fatalf("violations %+v", v)
+	}
+	// A conforming exchange passes both checks.
+	if _, err := plan.Run(context.Background(), "buy", nil, opts(engine.Checks{engine.CheckRequest: engine.CheckError, engine.CheckSchema: engine.CheckError})); err != nil {
+		t.Fatal(err)
+	}
+}
