@@ -109,7 +109,7 @@ func dryMessage(f *frame, s *Step, d DryRequest) DryRequest {
 	d.Header = http.Header{}
 	for _, p := range s.Params {
 		if v, ok := p.Value.Eval(f); ok && p.In == "header" {
-			d.Header.Set(p.Name, fmt.Sprint(v))
+			d.Header[p.Name] = []string{fmt.Sprint(v)} // as sent: message headers keep their case
 		}
 	}
 	d.Header = f.run.redact.Header(d.Header)

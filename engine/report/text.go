@@ -194,7 +194,11 @@ func WriteDryRun(w io.Writer, workflowID string, reqs []engine.DryRequest) error
 			b, _ := json.Marshal(r.Inputs)
 			sw.printf("\n%s: calls workflow %s with inputs %s\n", r.StepID, r.Calls, b)
 		default:
-			sw.printf("\n%s:\n  %s %s\n", r.StepID, r.Method, r.URL)
+			if r.Message != "" {
+				sw.printf("\n%s:\n  %s\n", r.StepID, r.Message) // an AsyncAPI step: send CHANNEL, receive CHANNEL
+			} else {
+				sw.printf("\n%s:\n  %s %s\n", r.StepID, r.Method, r.URL)
+			}
 			writeHeaders(sw, "  ", r.Header)
 			if r.Body != "" {
 				sw.printf("  %s\n", r.Body)
