@@ -9,6 +9,7 @@ import (
 	"github.com/arazzo-go/arazzo/engine/diag"
 	"github.com/arazzo-go/arazzo/engine/dialect"
 	"github.com/arazzo-go/arazzo/engine/document"
+	"github.com/arazzo-go/arazzo/engine/message"
 	"github.com/arazzo-go/arazzo/engine/protocol"
 	"github.com/arazzo-go/arazzo/engine/schema"
 	"github.com/arazzo-go/arazzo/engine/source"
@@ -190,6 +191,10 @@ type compiler struct {
 	strictDialects bool
 	// partial: return a plan whose errors are confined (scope.go).
 	partial bool
+	// transports exchange the messages of AsyncAPI sources.
+	transports []message.Transport
+	// msgSchemas are the compiled schemas of AsyncAPI messages.
+	msgSchemas map[*source.AsyncMessage]messageSchemas
 	// unavailable names sources that failed to load, so their operations
 	// are not reported again step by step.
 	unavailable map[string]bool
@@ -249,6 +254,7 @@ func (c *compiler) compile() *Plan {
 		c.loader.Identify(c.plan.Self, absPath(c.doc.File))
 	}
 	c.unavailable = map[string]bool{}
+	c.plan.transports = c.transports
 	c.loadSources()
 	for _, wd := range c.doc.Workflows {
 		w := &Workflow{ID: wd.WorkflowID, Doc: wd, Plan: c.plan, stepIndex: map[string]int{}}
@@ -292,12 +298,6 @@ func (c *compiler) loadSources() {
 		if sd.URL == "" {
 			continue // the schema reports the missing url
 		}
-		if ref.Type == "asyncapi" {
-			// The AsyncAPI transport is not built yet: its steps are
-			// refused at run time, and its description is not read.
-			c.warnf(sd.At("type"), "asyncapi-unsupported", "source %q is an AsyncAPI description: this tool does not exchange AsyncAPI messages yet, so `run` refuses the steps that use it", sd.Name)
-			continue
-		}
 		loc, err := source.Resolve(c.plan.Self, sd.URL)
 		if err != nil {
 			c.errorf(sd.At("url"), "source-unavailable", "source %q: %v", sd.Name, err)
@@ -329,8 +329,11 @@ func (c *compiler) loadSources() {
 				c.warnf(sd.At("url"), "source-operation-unusable", "source %q: operation %s is left out, its definition is malformed (a step that uses it is an error): %s", sd.Name, u, u.Reason)
 			}
 		}
+		if src.Type == source.AsyncAPI {
+			c.chooseServer(ref)
+		}
 		if src.Type == source.Arazzo {
-			sub := &compiler{ctx: c.ctx, doc: src.Arazzo, loader: c.loader, stack: map[string]bool{}, protocols: c.protocols}
+			sub := &compiler{ctx: c.ctx, doc: src.Arazzo, loader: c.loader, stack: map[string]bool{}, protocols: c.protocols, transports: c.transports}
 			for k := range c.stack {
 				sub.stack[k] = true
 			}
@@ -381,6 +384,7 @@ func (c *compiler) workflow(index int, w *Workflow) {
 	c.curStep = nil
 	c.checkReferences(w)
 	c.orderSteps(w)
+	markBackground(w)
 }
 
 func outputsOf(o *document.Outputs) []string {
@@ -439,9 +443,7 @@ func (c *compiler) step(w *Workflow, s *Step) {
 	sd := s.Doc
 	switch {
 	case c.asyncStep(sd):
-		s.Kind = MessageStep
-		what := sd.OperationID + sd.ChannelPath + sd.OperationPath
-		c.unsupported(sd.At("action"), fmt.Sprintf("AsyncAPI step (action %q on %s) cannot run: AsyncAPI messaging is not supported yet", sd.Action, what))
+		c.messageStep(s)
 	case sd.OperationID != "":
 		s.Operation = c.operationByID(sd)
 	case sd.OperationPath != "":

@@ -2,23 +2,28 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/arazzo-go/arazzo/engine/protocol"
 )
 
 // DryRequest is what one step would send, as far as it is known before
 // any response arrives.
 type DryRequest struct {
-	WorkflowID string         `json:"workflowId"`
-	StepID     string         `json:"stepId"`
-	Method     string         `json:"method,omitempty"`
-	URL        string         `json:"url,omitempty"`
-	Header     http.Header    `json:"headers,omitempty"`
-	Body       string         `json:"body,omitempty"`
-	Calls      string         `json:"callsWorkflow,omitempty"`
-	Inputs     map[string]any `json:"inputs,omitempty"`
-	Notes      []string       `json:"notes,omitempty"`
-	Error      string         `json:"error,omitempty"`
+	WorkflowID string      `json:"workflowId"`
+	StepID     string      `json:"stepId"`
+	Method     string      `json:"method,omitempty"`
+	URL        string      `json:"url,omitempty"`
+	Header     http.Header `json:"headers,omitempty"`
+	Body       string      `json:"body,omitempty"`
+	Calls      string      `json:"callsWorkflow,omitempty"`
+	// Message is an AsyncAPI step's "send CHANNEL" or "receive CHANNEL".
+	Message string         `json:"message,omitempty"`
+	Inputs  map[string]any `json:"inputs,omitempty"`
+	Notes   []string       `json:"notes,omitempty"`
+	Error   string         `json:"error,omitempty"`
 }
 
 // DryRun validates the inputs and lays out the first request of each step
@@ -58,6 +63,10 @@ func (p *Plan) DryRun(ctx context.Context, workflowID string, inputs map[string]
 			out = append(out, d)
 			continue
 		}
+		if s.Kind == MessageStep {
+			out = append(out, dryMessage(f, s, d))
+			continue
+		}
 		br, err := r.buildRequest(s, f)
 		if err != nil {
 			d.Error = r.redact.String(err.Error())
@@ -77,4 +86,32 @@ func placeholders(prefix string, outs []Output) map[string]any {
 		m[o.Name] = "<" + prefix + o.Name + ">"
 	}
 	return m
+}
+
+// dryMessage says what an AsyncAPI step would send or wait for.
+func dryMessage(f *frame, s *Step, d DryRequest) DryRequest {
+	ch, err := f.channel(s)
+	if err != nil {
+		d.Error = f.run.redact.String(err.Error())
+		return d
+	}
+	d.Message = s.Message.Action + " " + ch
+	if s.Message.Action == "send" && s.Body != nil {
+		b := &builtRequest{Request: protocol.Request{Header: http.Header{}}}
+		body := *s.Body
+		body.ContentType = s.Message.ContentType(s)
+		if err := b.setBody(&body, f, nil); err != nil {
+			d.Error = f.run.redact.String(err.Error())
+			return d
+		}
+		d.Body = f.run.redact.String(string(b.Body))
+	}
+	d.Header = http.Header{}
+	for _, p := range s.Params {
+		if v, ok := p.Value.Eval(f); ok && p.In == "header" {
+			d.Header[p.Name] = []string{fmt.Sprint(v)} // as sent: message headers keep their case
+		}
+	}
+	d.Header = f.run.redact.Header(d.Header)
+	return d
 }

@@ -21,9 +21,11 @@ const (
 	CriterionEvaluated EventKind = "criterion.evaluated"
 	ActionTaken        EventKind = "action.taken"
 	Waiting            EventKind = "wait"
-	Notice             EventKind = "notice"         // something worth a warning: an undefined parameter, a body that is not JSON
-	CallerRetry        EventKind = "caller.retry"   // a Caller decorator retries a request (throttling, transient errors)
-	CheckViolated      EventKind = "check.violated" // a request or response broke the operation's description (Options.Checks)
+	Notice             EventKind = "notice"           // something worth a warning: an undefined parameter, a body that is not JSON
+	CallerRetry        EventKind = "caller.retry"     // a Caller decorator retries a request (throttling, transient errors)
+	CheckViolated      EventKind = "check.violated"   // a request or response broke the operation's description (Options.Checks)
+	MessageSent        EventKind = "message.sent"     // an AsyncAPI step sent a message (Event.Msg)
+	MessageReceived    EventKind = "message.received" // an AsyncAPI step received the message it waited for
 )
 
 func (k EventKind) String() string { return string(k) }
@@ -71,6 +73,7 @@ type Event struct {
 
 	Request  *RequestInfo
 	Response *ResponseInfo
+	Msg      *MessageInfo // on MessageSent and MessageReceived
 	Duration time.Duration
 	Err      string
 

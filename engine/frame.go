@@ -33,6 +33,8 @@ type frame struct {
 	// skipRecords those a resume must not count again.
 	recorded, skipRecords int
 	replay                []RequestRecord
+	// bg are the steps waiting in the background (background.go).
+	bg map[*Step]*bgStep
 }
 
 // newFrame starts a workflow run's frame; Run and DryRun share it.

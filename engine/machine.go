@@ -37,6 +37,13 @@ type stepOutcome struct {
 	violations []Violation
 	// stop ends the run: nothing for actions to decide (durable.go).
 	stop error
+	// events are reported when the outcome is recorded: a step that waited
+	// in the background reports on the run's goroutine.
+	events []Event
+	// after, when set, runs when the outcome is recorded, before the
+	// criteria, on the run's goroutine (a received message's checks); its
+	// error fails the step.
+	after func(f *frame) error
 }
 
 // Run runs one workflow of the plan. It returns an error without a result
@@ -68,6 +75,7 @@ func (p *Plan) Run(ctx context.Context, workflowID string, inputs map[string]any
 		r.emit(Event{Kind: Notice, WorkflowID: w.ID, Message: n})
 	}
 	out := r.workflow(ctx, w, inputs)
+	r.closeBrokers()
 	r.redact.Error(out.err)
 	for _, sr := range r.stepResults {
 		sr.Error = r.redact.String(sr.Error)
@@ -155,6 +163,7 @@ type run struct {
 	// Per source, worked out once per run (operation.go).
 	callers map[*SourceRef]Caller
 	servers map[serverKey]string
+	brokers brokers // AsyncAPI connections and subscriptions (messaging.go)
 }
 
 func newRun(p *Plan, o *Options, w *Workflow, inputs map[string]any) *run {
@@ -240,7 +249,16 @@ func (r *run) workflow(ctx context.Context, w *Workflow, inputs map[string]any) 
 	if err := r.enter(f); err != nil {
 		return wfOutcome{status: Failed, err: &RunError{WorkflowID: w.ID, Message: err.Error(), Err: err}}
 	}
-	out := r.steps(ctx, f)
+	// Step kinds with work at workflow start (a receive subscribes, so
+	// the message an earlier step triggers is not missed).
+	stop, failed, err := r.startSteps(ctx, f)
+	var out wfOutcome
+	if err != nil {
+		out = f.fail(failed, 1, nil, err)
+	} else {
+		out = r.steps(ctx, f)
+	}
+	stop()
 	r.leave(f)
 	if out.outputs == nil {
 		out.outputs = f.evalOutputs(w.Outputs)
@@ -314,8 +332,25 @@ func (f *frame) enterTarget(ctx context.Context, a *Action) wfOutcome {
 func (r *run) steps(ctx context.Context, f *frame) wfOutcome {
 	w := f.w
 	pc := f.pc // 0, or where a resumed run stopped
+	defer f.dropBackground()
 	for pc < len(w.order) {
 		s := w.order[pc]
+		if s.background && f.bg[s] == nil {
+			// A receive a later step depends on: it waits in the
+			// background and is joined where that step needs it.
+			f.visits[s]++
+			r.executions++
+			f.startBackground(ctx, s)
+			pc++
+			continue
+		}
+		for _, d := range s.After {
+			if f.bg[d] != nil {
+				if out, ok := f.join(ctx, d); !ok {
+					return out
+				}
+			}
+		}
 		if d := f.run.pending(s); d != "" {
 			return f.fail(s, 1, nil, &StepDependencyError{StepID: s.ID, Dependency: d})
 		}
@@ -386,6 +421,14 @@ func (r *run) steps(ctx context.Context, f *frame) wfOutcome {
 				continue
 			}
 			break
+		}
+	}
+	// Background steps nothing joined still decide the outcome.
+	for _, s := range w.order {
+		if f.bg[s] != nil {
+			if out, ok := f.join(ctx, s); !ok {
+				return out
+			}
 		}
 	}
 	return wfOutcome{status: Succeeded}
@@ -558,9 +601,23 @@ func (f *frame) execute(ctx context.Context, s *Step, attempt int) *stepOutcome 
 	r := f.run
 	r.emit(Event{Kind: StepStarted, WorkflowID: f.w.ID, StepID: s.ID, Visit: f.visits[s], Attempt: attempt})
 	start := r.opts.Now()
-	res := s.perform.perform(ctx, f, s, attempt)
+	return f.finish(s, attempt, start, s.perform.perform(ctx, f, s, attempt))
+}
+
+// finish checks a performed step's success criteria, records its outputs
+// and reports it.
+func (f *frame) finish(s *Step, attempt int, start time.Time, res *stepOutcome) *stepOutcome {
+	r := f.run
 	if res.stop != nil {
-		return res
+		return res // a durable run stops here: nothing for actions to decide
+	}
+	for _, e := range res.events {
+		r.emit(e)
+	}
+	if res.after != nil {
+		if err := res.after(f); err != nil && res.err == nil {
+			res.err = err
+		}
 	}
 	f.current = res.ex
 	f.last = res.ex

@@ -255,6 +255,7 @@ type exchange struct {
 	parsed     any
 	hasParsed  bool
 	protocol   protocol.Protocol
+	msg        *msgExchange // an AsyncAPI message step's message
 }
 
 // statusCode is the response's status, if a response came; safe on nil.

@@ -101,6 +101,9 @@ type Options struct {
 	// Secrets are further values to mask in events and errors, besides the
 	// inputs the workflow marks secret.
 	Secrets []string
+	// MessageTimeout bounds an AsyncAPI receive step that has no timeout
+	// of its own (default DefaultMessageTimeout).
+	MessageTimeout time.Duration
 	// Checks sets, per contract check, what a request or response that
 	// breaks the operation's description does (check.go); all off when nil.
 	Checks Checks

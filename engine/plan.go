@@ -12,8 +12,10 @@
 //	                        check.go checks request and response against
 //	                        the description, per Options.Checks)
 //	          call.go       a workflow call
-//	        (AsyncAPI steps compile as MessageStep, which a run refuses
-//	        until that step kind exists.)
+//	          messaging.go  an AsyncAPI message sent or received, through
+//	                        the message.Transport of the source's
+//	                        protocol (chosen at compile time, see
+//	                        WithTransports; message/kafka is one)
 //	     ─► protocol.Protocol, chosen per source at compile time: reshapes a
 //	        request for its wire protocol and reads its errors (package
 //	        protocol; awsjson, restjson, restxml and awsquery are the AWS
@@ -46,6 +48,7 @@ import (
 
 	"github.com/arazzo-go/arazzo/engine/diag"
 	"github.com/arazzo-go/arazzo/engine/document"
+	"github.com/arazzo-go/arazzo/engine/message"
 	"github.com/arazzo-go/arazzo/engine/protocol"
 	"github.com/arazzo-go/arazzo/engine/schema"
 	"github.com/arazzo-go/arazzo/engine/source"
@@ -67,6 +70,8 @@ type Plan struct {
 	// errors are the compile errors of a partial plan, each confined to
 	// some workflows (see PartialPlans); Run refuses the workflows they reach.
 	errors diag.List
+	// transports are the broker transports the plan was compiled with.
+	transports []message.Transport
 }
 
 // SourceRef is a source description as loaded.
@@ -79,6 +84,8 @@ type SourceRef struct {
 	// Protocol is the wire protocol of an OpenAPI source, chosen at
 	// compile time (protocol.HTTP unless a Detector claimed it).
 	Protocol protocol.Protocol
+	// async is an AsyncAPI source's server and transport.
+	async *asyncServer
 }
 
 // Workflow returns the workflow with the given id, or nil.
@@ -86,6 +93,20 @@ func (p *Plan) Workflow(id string) *Workflow { return p.byID[id] }
 
 // Source returns the named source description, or nil.
 func (p *Plan) Source(name string) *SourceRef { return p.sources[name] }
+
+// Sources returns the source descriptions in document order.
+func (p *Plan) Sources() []*SourceRef {
+	var out []*SourceRef
+	if p.Doc == nil {
+		return out
+	}
+	for _, sd := range p.Doc.SourceDescriptions {
+		if ref := p.sources[sd.Name]; ref != nil {
+			out = append(out, ref)
+		}
+	}
+	return out
+}
 
 // Workflow is a compiled workflow.
 type Workflow struct {
@@ -140,8 +161,8 @@ const (
 	OperationStep
 	// WorkflowStep calls a workflow (workflowId).
 	WorkflowStep
-	// MessageStep sends or receives an AsyncAPI message (1.1). It is
-	// checked but not performed: the AsyncAPI transport is not built yet.
+	// MessageStep sends or receives an AsyncAPI message (1.1) through
+	// the transport of its source's protocol (see WithTransports).
 	MessageStep
 )
 
@@ -167,12 +188,17 @@ type Step struct {
 	Operation *source.Operation
 	Source    *SourceRef // the source description the operation is in
 	Callee    *Workflow
-	Params    []*Param // effective: workflow parameters overridden by step ones
-	Body      *Body
-	Success   []*Criterion
-	OnSuccess []*Action // effective: step actions, then workflow ones not redefined
-	OnFailure []*Action
-	Outputs   []Output
+	// Message is what an AsyncAPI step sends or receives.
+	Message *MessageTarget
+	// background: a receive that waits while later steps run, joined by
+	// the first step that depends on it (background.go).
+	background bool
+	Params     []*Param // effective: workflow parameters overridden by step ones
+	Body       *Body
+	Success    []*Criterion
+	OnSuccess  []*Action // effective: step actions, then workflow ones not redefined
+	OnFailure  []*Action
+	Outputs    []Output
 	// Timeout is the 1.1 step timeout (0 for none).
 	Timeout time.Duration
 	// After are the steps this one depends on (1.1 dependsOn and $steps

@@ -140,6 +140,20 @@ func (x *redactor) Header(h http.Header) http.Header {
 	return out
 }
 
+// strings copies message headers with credential headers masked and
+// secrets replaced.
+func (x *redactor) strings(h map[string]string) map[string]string {
+	out := make(map[string]string, len(h))
+	for k, v := range h {
+		if SensitiveHeader(k) {
+			out[k] = Mask
+			continue
+		}
+		out[k] = x.String(v)
+	}
+	return out
+}
+
 // Event masks what an event carries: credential headers always, secret
 // values wherever they appear.
 func (x *redactor) Event(e Event) Event {
@@ -152,6 +166,11 @@ func (x *redactor) Event(e Event) Event {
 		p := *e.Response
 		p.Body, p.Header = x.Bytes(p.Body), x.Header(p.Header)
 		e.Response = &p
+	}
+	if e.Msg != nil {
+		m := *e.Msg
+		m.Payload, m.Header = x.Bytes(m.Payload), x.strings(m.Header)
+		e.Msg = &m
 	}
 	if x == nil || x.r.Load() == nil {
 		return e

@@ -534,7 +534,7 @@ func TestActionParametersAreTargetInputs(t *testing.T) {
 	}
 }
 
-func TestAsyncAPIStepsValidateButDoNotRun(t *testing.T) {
+func TestAsyncAPIStepsWithoutTransportValidateButDoNotRun(t *testing.T) {
 	async, err := os.ReadFile(filepath.Join(spec11Dir, "examples", "pet-asyncapi.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -552,7 +552,7 @@ workflows:
         action: send
         requestBody: {payload: {petId: 1}}
       - stepId: confirm
-        channelPath: '{$sourceDescriptions.orders.url}#/channels/confirmOrder'
+        channelPath: '{$sourceDescriptions.orders.url}#/channels/confirm-order'
         action: receive
         correlationId: $inputs.id
         dependsOn: [place]
@@ -564,11 +564,11 @@ workflows:
 	if plan == nil {
 		t.Fatal(diags.Error())
 	}
-	if got := render(diags, ""); !strings.Contains(got, "warning: AsyncAPI step (action \"send\"") {
+	if got := render(diags, ""); !strings.Contains(got, "warning: source \"orders\" speaks protocol kafka, for which this program has no transport (it has: none)") {
 		t.Fatalf("no warning about the AsyncAPI steps:\n%s", got)
 	}
 	_, err = plan.Run(context.Background(), "w", nil, testOptions(ts, nil))
-	if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "step place: AsyncAPI step") || !strings.Contains(err.Error(), "step confirm") {
+	if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "step place: source \"orders\" speaks protocol kafka") || !strings.Contains(err.Error(), "step confirm") {
 		t.Fatalf("err %v", err)
 	}
 	if len(ts.requests()) != 0 {

@@ -24,6 +24,13 @@ type Context interface {
 	Component(kind, key string) (any, bool)
 }
 
+// MessageContext is a Context that can show the AsyncAPI message of the
+// current step (`$message`, 1.1): the one sent or received.
+type MessageContext interface {
+	AsyncHeader(name string) (string, bool)
+	AsyncPayload() (any, bool)
+}
+
 // Message is an HTTP request or response as expressions see it.
 type Message interface {
 	Header(name string) (string, bool) // case-insensitive
@@ -81,6 +88,19 @@ func (e *Expression) Eval(ctx Context) (v any, ok bool) {
 		return ctx.SourceDescription(e.ID, e.Name)
 	case SrcComponents:
 		return ctx.Component(e.Part, e.Name)
+	case SrcMessage:
+		mc, ok := ctx.(MessageContext)
+		if !ok {
+			return nil, false
+		}
+		if e.Part == "header" {
+			s, ok := mc.AsyncHeader(e.Name)
+			return s, ok
+		}
+		if v, ok = mc.AsyncPayload(); !ok {
+			return nil, false
+		}
+		return e.descend(v)
 	case SrcSelf:
 		if sc, ok := ctx.(SelfContext); ok {
 			s, ok := sc.Self()

@@ -17,6 +17,11 @@ import (
 	"github.com/arazzo-go/arazzo/engine"
 	"github.com/arazzo-go/arazzo/engine/auth/security"
 	"github.com/arazzo-go/arazzo/engine/auth/sigv4"
+	"github.com/arazzo-go/arazzo/engine/message"
+	"github.com/arazzo-go/arazzo/engine/message/kafka"
+	mqtttransport "github.com/arazzo-go/arazzo/engine/message/mqtt"
+	natstransport "github.com/arazzo-go/arazzo/engine/message/nats"
+	wstransport "github.com/arazzo-go/arazzo/engine/message/websocket"
 	"github.com/arazzo-go/arazzo/engine/protocol/awsjson"
 	"github.com/arazzo-go/arazzo/engine/protocol/awsquery"
 	"github.com/arazzo-go/arazzo/engine/protocol/restjson"
@@ -48,8 +53,8 @@ type awsFlags struct {
 // in main the two are the same, in tests each run has its own.
 func configureAWS(ctx context.Context, plan *engine.Plan, opts *engine.Options, fl *awsFlags, layers []security.Layer, getenv func(string) string, note func(string)) (func(), error) {
 	stop := func() {}
-	if fl.emulate != "" && fl.emulate != "healthlake" && fl.emulate != "auth" {
-		return stop, fmt.Errorf("--emulate %q: the emulators are healthlake and auth", fl.emulate)
+	if fl.emulate != "" && fl.emulate != "healthlake" && fl.emulate != "auth" && fl.emulate != "petstore" {
+		return stop, fmt.Errorf("--emulate %q: the emulators are healthlake, auth and petstore", fl.emulate)
 	}
 	cfg := sigv4.Config{Region: fl.region, MaxAttempts: fl.maxAttempts}
 	for _, sn := range fl.signingNames {
@@ -172,9 +177,31 @@ func sigv4Keys(plan *engine.Plan, schemes map[string]sigv4.Scheme, layers []secu
 	return nil, nil
 }
 
-// compileOptions are the wire protocols the CLI knows, beyond plain HTTP.
-// Order matters: the shaped protocols claim their sources first, and
-// restJson1, the fallback for AWS descriptions, comes last.
+// brokerScheme reports whether --server may name a broker with scheme:
+// one of the protocols of the transports compileOptions links.
+func brokerScheme(scheme string) bool {
+	for _, t := range transports() {
+		for _, p := range t.Protocols() {
+			if p == scheme {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// transports are the broker transports of AsyncAPI steps the CLI links.
+func transports() []message.Transport {
+	return []message.Transport{kafka.New(), natstransport.New(), mqtttransport.New(), wstransport.New()}
+}
+
+// compileOptions are the wire protocols the CLI knows, beyond plain HTTP,
+// and the broker transports of AsyncAPI steps. Order matters: the shaped
+// protocols claim their sources first, and restJson1, the fallback for AWS
+// descriptions, comes last.
 func compileOptions() []engine.CompileOption {
-	return []engine.CompileOption{engine.WithProtocols(awsjson.Detect, awsquery.Detect, restxml.Detect, restjson.Detect)}
+	return []engine.CompileOption{
+		engine.WithProtocols(awsjson.Detect, awsquery.Detect, restxml.Detect, restjson.Detect),
+		engine.WithTransports(transports()...),
+	}
 }

@@ -97,6 +97,19 @@ func describeWorkflow(w *engine.Workflow) workflowInfo {
 			si.Workflow = s.Callee.ID
 		case s.Kind == engine.MessageStep:
 			si.Message = s.Doc.Action + " " + s.Doc.OperationID + s.Doc.ChannelPath + s.Doc.OperationPath
+			if t := s.Message; t != nil && t.Channel != nil {
+				addr := t.Channel.Address
+				if addr == "" {
+					addr = t.Channel.ID
+				}
+				si.Message = t.Action + " " + addr
+				if srv := s.Source.AsyncServer(); srv != nil {
+					si.Message += " (" + srv.Protocol + ")"
+				}
+			}
+			if len(s.Unsupported) > 0 {
+				si.Message += " (not supported by run)"
+			}
 		}
 		info.Steps = append(info.Steps, si)
 	}
@@ -189,7 +202,7 @@ func printWorkflowInfo(out io.Writer, w workflowInfo) {
 		target := "calls workflow " + s.Workflow
 		switch {
 		case s.Message != "":
-			target = "AsyncAPI " + s.Message + " (not supported by run)"
+			target = "AsyncAPI " + s.Message
 		case s.Workflow == "":
 			target = fmt.Sprintf("%s %s (%s)", s.Method, s.Path, s.Operation)
 		}

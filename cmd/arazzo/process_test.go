@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/arazzo-go/arazzo/examples/emulators/healthlake"
+	"github.com/arazzo-go/arazzo/examples/emulators/petstore"
 )
 
 // Most CLI tests are scripts run in this process (script_test.go). The
@@ -104,6 +105,66 @@ func TestEmulateServesTheSeed(t *testing.T) {
 	cmd.Process.Signal(syscall.SIGINT)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("the emulator stops cleanly on SIGINT: %v", err)
+	}
+}
+
+// arazzo emulate kafka serves the pet purchase example's broker, order
+// service and pet store until SIGINT; the example runs against them with
+// --server.
+func TestEmulateKafkaServesThePetExample(t *testing.T) {
+	cmd, r := startCLI(t, "emulate", "kafka", "--addr", "127.0.0.1:0", "--petstore", "127.0.0.1:0")
+	var kafkaURL, storeURL string
+	for storeURL == "" {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("banner: %v (kafka %q)", err, kafkaURL)
+		}
+		if u, ok := strings.CutPrefix(strings.TrimSpace(line), "Kafka broker listening on "); ok {
+			kafkaURL = u
+		}
+		if u, ok := strings.CutPrefix(strings.TrimSpace(line), "pet store listening on "); ok {
+			storeURL, _, _ = strings.Cut(u, " ")
+		}
+	}
+	var stdout, stderr strings.Builder
+	code := run(t.Context(), host{getenv: func(string) string { return "" }}, []string{"run", "../../examples/pet-purchase/pet-purchase.arazzo.yaml",
+		"--server", "asyncOrderApiDescription=" + kafkaURL, "--server", "petStoreDescription=" + storeURL, "--output", "json"}, strings.NewReader(""), &stdout, &stderr)
+	if code != 0 || !strings.Contains(stdout.String(), `"orderId": 1007`) {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("the emulator stops cleanly on SIGINT: %v", err)
+	}
+}
+
+// arazzo emulate nats and mqtt serve the order service on their broker;
+// the example's AsyncAPI source is pointed at it by --server.
+func TestEmulateBrokersServeThePetExample(t *testing.T) {
+	store := httptest.NewServer(petstore.NewStore())
+	defer store.Close()
+	for name, banner := range map[string]string{"nats": "NATS server listening on ", "mqtt": "MQTT broker listening on "} {
+		t.Run(name, func(t *testing.T) {
+			cmd, r := startCLI(t, "emulate", name, "--addr", "127.0.0.1:0")
+			line, err := r.ReadString('\n')
+			if err != nil {
+				t.Fatal(err)
+			}
+			brokerURL, ok := strings.CutPrefix(strings.TrimSpace(line), banner)
+			if !ok {
+				t.Fatalf("unexpected banner %q", line)
+			}
+			var stdout, stderr strings.Builder
+			code := run(t.Context(), host{getenv: func(string) string { return "" }}, []string{"run", "../../examples/pet-purchase/pet-purchase.arazzo.yaml",
+				"--server", "asyncOrderApiDescription=" + brokerURL, "--server", "petStoreDescription=" + store.URL, "--output", "json"}, strings.NewReader(""), &stdout, &stderr)
+			if code != 0 || !strings.Contains(stdout.String(), `"orderId": 1007`) {
+				t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+			}
+			cmd.Process.Signal(syscall.SIGINT)
+			if err := cmd.Wait(); err != nil {
+				t.Fatalf("the emulator stops cleanly on SIGINT: %v", err)
+			}
+		})
 	}
 }
 

@@ -40,6 +40,7 @@ type pstep struct {
 	attempts int
 	retries  int
 	status   int
+	msg      string // an AsyncAPI step's message: "sent place-order"
 	started  time.Time
 	took     time.Duration
 	note     string
@@ -83,6 +84,10 @@ func (p *progress) OnEvent(e engine.Event) {
 		s.state, s.visits, s.attempts, s.started, s.note = "running", e.Visit, e.Attempt, e.Time, ""
 	case engine.ResponseReceived:
 		p.step(e.WorkflowID, e.StepID).status = e.Response.StatusCode
+	case engine.MessageSent:
+		p.step(e.WorkflowID, e.StepID).msg = "sent " + e.Msg.Channel
+	case engine.MessageReceived:
+		p.step(e.WorkflowID, e.StepID).msg = "received " + e.Msg.Channel
 	case engine.StepFinished:
 		s := p.step(e.WorkflowID, e.StepID)
 		s.took = e.Duration
@@ -143,6 +148,9 @@ func (p *progress) frame(now time.Time, final bool) string {
 		}
 		if s.attempts > 1 || s.retries > 0 {
 			info = append(info, fmt.Sprintf("retries %d", max(s.attempts-1, s.retries)))
+		}
+		if s.msg != "" {
+			info = append(info, s.msg)
 		}
 		if s.status != 0 {
 			info = append(info, fmt.Sprint(s.status))

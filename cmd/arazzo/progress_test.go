@@ -102,3 +102,20 @@ func TestProgressViolations(t *testing.T) {
 		t.Fatalf("frame:\n%s", frame)
 	}
 }
+
+// The live view shows what an AsyncAPI step sent or received.
+func TestProgressMessages(t *testing.T) {
+	plan, diags := engine.LoadFile(context.Background(), "../../examples/pet-purchase/pet-purchase.arazzo.yaml", &source.Loader{}, compileOptions()...)
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	wf := plan.Workflows[0]
+	var buf bytes.Buffer
+	p := newProgress(&buf, wf, time.Now)
+	p.OnEvent(engine.Event{Kind: engine.MessageSent, WorkflowID: wf.ID, StepID: "purchasePetStep", Msg: &engine.MessageInfo{Protocol: "kafka", Channel: "place-order"}})
+	p.OnEvent(engine.Event{Kind: engine.MessageReceived, WorkflowID: wf.ID, StepID: "confirmPetPurchaseStep", Msg: &engine.MessageInfo{Protocol: "kafka", Channel: "confirm-order"}})
+	frame := p.frame(time.Now(), false)
+	if !strings.Contains(frame, "sent place-order") || !strings.Contains(frame, "received confirm-order") {
+		t.Fatalf("frame:\n%s", frame)
+	}
+}

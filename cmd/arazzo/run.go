@@ -106,7 +106,7 @@ inputs or the command line are invalid (nothing was sent); 130 interrupted.`,
 	f.StringVar(&fl.aws.profile, "profile", "", "AWS shared-config profile for credentials (default: AWS_PROFILE or default)")
 	f.IntVar(&fl.aws.maxAttempts, "aws-max-attempts", 3, "attempts for throttled or transient AWS errors, with the SDK's standard backoff (1: no retries)")
 	f.StringArrayVar(&fl.aws.signingNames, "signing-name", nil, "SigV4 signing name of a source, SOURCE=NAME, where the description's is wrong or missing (repeatable)")
-	f.StringVar(&fl.aws.emulate, "emulate", "", "send calls to a built-in emulator instead: healthlake (AWS) or auth (the auth example's API); no account needed")
+	f.StringVar(&fl.aws.emulate, "emulate", "", "send calls to a built-in emulator instead: healthlake (AWS), auth (the auth example's API) or petstore (the pet purchase example's Kafka broker and pet store); no account needed")
 	f.StringArrayVar(&fl.auth.values, "auth", nil, "a credential as SOURCE.SCHEME=VALUE or SOURCE.SCHEME.FIELD=VALUE (repeatable; see arazzo describe --auth)")
 	f.StringVar(&fl.auth.file, "auth-file", "", "a JSON or YAML file of credentials: source → scheme → VALUE or {field: value}")
 	fl.checks.register(f)
@@ -247,8 +247,8 @@ func parseRunFlags(fl *runFlags, files []string, stdin io.Reader) (engine.Option
 		if !ok || name == "" || u == "" {
 			return base, nil, fmt.Errorf("--server %q: want SOURCE=URL", s)
 		}
-		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
-			return base, nil, fmt.Errorf("--server %s: %q is not an absolute http(s) URL (for example http://localhost:8080/v1)", name, u)
+		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https" && !brokerScheme(pu.Scheme)) || pu.Host == "" {
+			return base, nil, fmt.Errorf("--server %s: %q is not an absolute http(s) URL (for example http://localhost:8080/v1) or a broker address (kafka://localhost:9092, nats://localhost:4222, mqtt://localhost:1883)", name, u)
 		}
 		base.Servers[name] = u
 	}
@@ -378,6 +378,11 @@ func planOptions(ctx context.Context, h host, fl *runFlags, jobs []job, base eng
 			emulate = "" // a dry run sends nothing: no emulator to start
 		}
 		stop, err := emulateAuth(j.plan, &o, emulate, note)
+		stops = append(stops, stop)
+		if err != nil {
+			return nil, stopAll, err
+		}
+		stop, err = emulatePetstore(j.plan, &o, emulate, note)
 		stops = append(stops, stop)
 		if err != nil {
 			return nil, stopAll, err

@@ -32,14 +32,16 @@ func NewJSONLines(w io.Writer) *JSONLines {
 // with all nine digits of nanoseconds (TimeLayout), so that they sort as
 // text; durations are milliseconds; bodies are text.
 type JSONEvent struct {
-	Kind       string         `json:"kind"` // an engine.EventKind: run.started, request.sent…
-	Time       string         `json:"time,omitempty"`
-	WorkflowID string         `json:"workflowId,omitempty"`
-	StepID     string         `json:"stepId,omitempty"`
-	Visit      int            `json:"visit,omitempty"`
-	Attempt    int            `json:"attempt,omitempty"`
-	Request    *JSONRequest   `json:"request,omitempty"`
-	Response   *JSONResponse  `json:"response,omitempty"`
+	Kind       string        `json:"kind"` // an engine.EventKind: run.started, request.sent…
+	Time       string        `json:"time,omitempty"`
+	WorkflowID string        `json:"workflowId,omitempty"`
+	StepID     string        `json:"stepId,omitempty"`
+	Visit      int           `json:"visit,omitempty"`
+	Attempt    int           `json:"attempt,omitempty"`
+	Request    *JSONRequest  `json:"request,omitempty"`
+	Response   *JSONResponse `json:"response,omitempty"`
+	// Msg is an AsyncAPI message, on message.sent and message.received.
+	Msg        *JSONMessage   `json:"asyncMessage,omitempty"`
 	DurationMs float64        `json:"durationMs,omitempty"`
 	Error      string         `json:"error,omitempty"`
 	Criterion  string         `json:"criterion,omitempty"`
@@ -72,6 +74,15 @@ type JSONResponse struct {
 	Truncated  bool                `json:"truncated,omitempty"`
 }
 
+// JSONMessage is an AsyncAPI message sent or received.
+type JSONMessage struct {
+	Protocol string            `json:"protocol"`
+	Server   string            `json:"server,omitempty"`
+	Channel  string            `json:"channel"`
+	Headers  map[string]string `json:"headers,omitempty"`
+	Payload  string            `json:"payload,omitempty"`
+}
+
 // TimeLayout is the layout of JSONEvent.Time: RFC 3339 with a fixed
 // nanosecond fraction. time.RFC3339Nano parses it too.
 const TimeLayout = "2006-01-02T15:04:05.000000000Z07:00"
@@ -91,6 +102,9 @@ func newJSONEvent(e engine.Event) JSONEvent {
 	}
 	if r := e.Response; r != nil {
 		j.Response = &JSONResponse{StatusCode: r.StatusCode, Headers: r.Header, Body: string(r.Body), Truncated: r.Truncated}
+	}
+	if m := e.Msg; m != nil {
+		j.Msg = &JSONMessage{Protocol: m.Protocol, Server: m.Server, Channel: m.Channel, Headers: m.Header, Payload: string(m.Payload)}
 	}
 	if e.Kind == engine.CriterionEvaluated {
 		// false is an answer here, not an absent field.

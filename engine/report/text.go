@@ -51,6 +51,18 @@ func (l *TextLog) OnEvent(e engine.Event) {
 			writeHeaders(w, "    < ", e.Response.Header)
 			l.body("    < ", e.Response.Body)
 		}
+	case engine.MessageSent, engine.MessageReceived:
+		arrow, verb := "→", "send"
+		if e.Kind == engine.MessageReceived {
+			arrow, verb = "←", "received"
+		}
+		w.printf("  %s %s %s %s (%s %s)\n", stepLabel(e), arrow, verb, e.Msg.Channel, e.Msg.Protocol, e.Msg.Server)
+		if l.verbose {
+			for _, k := range sortedKeys(e.Msg.Header) {
+				w.printf("    %s %s: %s\n", arrow, k, e.Msg.Header[k])
+			}
+			l.body("    "+arrow+" ", e.Msg.Payload)
+		}
 	case engine.StepFinished:
 		if e.Status == engine.Failed {
 			w.printf("  %s failed: %s\n", stepLabel(e), e.Err)
@@ -133,7 +145,11 @@ func WriteResult(w io.Writer, res *engine.Result, steps bool) error {
 	}
 	if steps {
 		for _, s := range res.Steps {
-			sw.printf("  %-24s runs=%-4d status=%-4s %s\n", s.WorkflowID+"/"+s.StepID, s.Runs, strconv.Itoa(s.StatusCode), s.Outcome)
+			status := strconv.Itoa(s.StatusCode)
+			if s.StatusCode == 0 {
+				status = "-" // no HTTP response: a message step, a workflow call, or none came
+			}
+			sw.printf("  %-24s runs=%-4d status=%-4s %s\n", s.WorkflowID+"/"+s.StepID, s.Runs, status, s.Outcome)
 			for _, v := range s.Checks {
 				sw.printf("    %s (attempt %d): %s\n", v.Severity, v.Attempt, v)
 			}
@@ -178,7 +194,11 @@ func WriteDryRun(w io.Writer, workflowID string, reqs []engine.DryRequest) error
 			b, _ := json.Marshal(r.Inputs)
 			sw.printf("\n%s: calls workflow %s with inputs %s\n", r.StepID, r.Calls, b)
 		default:
-			sw.printf("\n%s:\n  %s %s\n", r.StepID, r.Method, r.URL)
+			if r.Message != "" {
+				sw.printf("\n%s:\n  %s\n", r.StepID, r.Message) // an AsyncAPI step: send CHANNEL, receive CHANNEL
+			} else {
+				sw.printf("\n%s:\n  %s %s\n", r.StepID, r.Method, r.URL)
+			}
 			writeHeaders(sw, "  ", r.Header)
 			if r.Body != "" {
 				sw.printf("  %s\n", r.Body)

@@ -1,6 +1,6 @@
 // Package source loads the documents an Arazzo description refers to
-// (OpenAPI 3.0/3.1 descriptions through kin-openapi, and nested Arazzo
-// documents) and indexes OpenAPI operations by operationId and by path and
+// (OpenAPI 3.0/3.1 descriptions through kin-openapi, AsyncAPI 2.6/3.0
+// descriptions with positions, and nested Arazzo documents) and indexes OpenAPI operations by operationId and by path and
 // method.
 //
 // Reading is policy-checked in one place (Loader.Read):
@@ -123,6 +123,7 @@ type Source struct {
 	Type     Type
 	OpenAPI  *openapi3.T
 	Arazzo   *document.Document
+	Async    *AsyncDoc // an AsyncAPI 2.6 or 3.0 description
 	// ArazzoDiags are the nested document's parse diagnostics.
 	ArazzoDiags []error
 
@@ -392,6 +393,13 @@ func (l *Loader) load(ctx context.Context, location string) (*Source, error) {
 		}
 		return src, nil
 	}
+	if src.Type == AsyncAPI {
+		var err error
+		if src.Async, err = loadAsyncAPI(location, data); err != nil {
+			return nil, fmt.Errorf("not a usable AsyncAPI description: %v", err) // err has file:line:col
+		}
+		return src, nil
+	}
 	// A fresh loader for each attempt: a loader remembers what it read.
 	newLoader := func() *openapi3.Loader {
 		ld := openapi3.NewLoader()
@@ -446,7 +454,7 @@ func sniff(data []byte) (string, error) {
 	if err := yaml.Unmarshal(data, &top); err != nil {
 		return "", errors.New("not a YAML or JSON object")
 	}
-	for _, k := range []string{"openapi", "arazzo"} {
+	for _, k := range []string{"openapi", "arazzo", "asyncapi"} {
 		if _, ok := top[k]; ok {
 			return k, nil
 		}
@@ -454,10 +462,10 @@ func sniff(data []byte) (string, error) {
 	if _, ok := top["swagger"]; ok {
 		return "", errors.New("swagger 2.0 descriptions are not supported: convert it to OpenAPI 3")
 	}
-	return "", errors.New("neither an OpenAPI description (no openapi field) nor an Arazzo document (no arazzo field)")
+	return "", errors.New("neither an OpenAPI or AsyncAPI description (no openapi or asyncapi field) nor an Arazzo document (no arazzo field)")
 }
 
-var topKeyRE = regexp.MustCompile(`(?m)^["']?(openapi|arazzo|swagger)["']?[ \t]*:`)
+var topKeyRE = regexp.MustCompile(`(?m)^["']?(openapi|arazzo|asyncapi|swagger)["']?[ \t]*:`)
 
 // sniffText finds a top-level key of a block-style YAML document (at the
 // start of a line), or the first key of a JSON object.
@@ -474,7 +482,7 @@ func sniffText(data []byte) string {
 				return ""
 			}
 			switch key {
-			case "openapi", "arazzo", "swagger":
+			case "openapi", "arazzo", "asyncapi", "swagger":
 				return key.(string)
 			}
 			var skip json.RawMessage

@@ -3,6 +3,7 @@ package security
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/arazzo-go/arazzo/engine"
+	"github.com/arazzo-go/arazzo/engine/message"
 	"github.com/arazzo-go/arazzo/expr"
 )
 
@@ -440,4 +442,49 @@ func SigV4Keys(layers []Layer, ref *engine.SourceRef) (keyID, secret, session st
 		}
 	}
 	return "", "", "", false, nil
+}
+
+// AuthenticateBroker implements engine.BrokerAuthenticator: the broker of
+// an AsyncAPI source gets the credential of the first of its server's
+// security schemes that has one (--auth SOURCE.SCHEME=USER:PASSWORD or
+// =CERT_FILE,KEY_FILE[,CA_FILE] for X509, an --auth-file, the
+// environment): a user and password, or TLS with a client certificate. A server that lists schemes but has
+// no credential for any is an error that says how to give one.
+func (a *Auth) AuthenticateBroker(_ context.Context, src *engine.SourceRef, ep *message.Endpoint) error {
+	srv := src.AsyncServer()
+	if srv == nil || len(srv.Security) == 0 || ep.Username != "" {
+		return nil
+	}
+	schemes, bad := Schemes(src)
+	var wanted []string
+	for _, name := range srv.Security {
+		s := find(schemes, name)
+		if s == nil {
+			if err := bad[name]; err != nil {
+				return fmt.Errorf("source %s, server %s: scheme %q: %v", src.Name, srv.Name, name, err)
+			}
+			continue
+		}
+		f, err := resolve(a.cfg.Layers, s, nil)
+		if err != nil {
+			return err
+		}
+		switch {
+		case s.Kind == UserPassword && f["username"] != "":
+			ep.Username, ep.Password = f["username"], f["password"]
+			return nil
+		case s.Kind == MutualTLS && present(s, f):
+			r, err := a.cert(f)
+			if err != nil {
+				return fmt.Errorf("security scheme %s: %w", s.Describe(), err)
+			}
+			ep.TLS = &tls.Config{Certificates: []tls.Certificate{r.cert}, RootCAs: r.pool, MinVersion: tls.VersionTLS12}
+			return nil
+		}
+		wanted = append(wanted, fmt.Sprintf("security scheme %s: %s", s.Describe(), howToGive(s)))
+	}
+	if len(wanted) == 0 {
+		return nil
+	}
+	return fmt.Errorf("source %s (server %s) cannot be reached without credentials: no credentials for %s", src.Name, srv.Name, strings.Join(wanted, "; or "))
 }

@@ -58,6 +58,9 @@ const (
 	OpenIDConnect Kind = "openIdConnect"
 	MutualTLS     Kind = "mutualTLS"
 	SigV4         Kind = "AWS SigV4"
+	// UserPassword is an AsyncAPI broker's user and password (type
+	// userPassword or plain): SASL/PLAIN for Kafka.
+	UserPassword Kind = "user/password"
 )
 
 // KindOf classifies a security scheme.
@@ -111,6 +114,7 @@ var kindFields = map[Kind][]string{
 	APIKey:        {"key"},
 	Basic:         {"username", "password"},
 	Digest:        {"username", "password"},
+	UserPassword:  {"username", "password"},
 	Bearer:        {"token"},
 	OAuth2:        {"clientId", "clientSecret", "username", "password", "token"},
 	OpenIDConnect: {"clientId", "clientSecret", "username", "password", "token"},
@@ -123,6 +127,7 @@ var valueForm = map[Kind]string{
 	APIKey:        "KEY",
 	Basic:         "USER:PASSWORD",
 	Digest:        "USER:PASSWORD",
+	UserPassword:  "USER:PASSWORD",
 	Bearer:        "TOKEN",
 	OAuth2:        "CLIENT_ID:CLIENT_SECRET",
 	OpenIDConnect: "CLIENT_ID:CLIENT_SECRET",
@@ -144,7 +149,7 @@ func splitValue(k Kind, v string) (map[string]string, error) {
 		return map[string]string{"key": v}, nil
 	case Bearer:
 		return map[string]string{"token": v}, nil
-	case Basic, Digest:
+	case Basic, Digest, UserPassword:
 		u, p, ok := strings.Cut(v, ":")
 		if !ok {
 			return nil, fmt.Errorf("want USER:PASSWORD")
@@ -222,6 +227,9 @@ func flowNames(f *openapi3.OAuthFlows) []string {
 // name order. A scheme of a kind this package cannot apply is returned
 // with its error.
 func Schemes(ref *engine.SourceRef) ([]*Scheme, map[string]error) {
+	if ref != nil && ref.Source != nil && ref.Source.Async != nil {
+		return brokerSchemes(ref)
+	}
 	if ref == nil || ref.Source == nil || ref.Source.OpenAPI == nil || ref.Source.OpenAPI.Components == nil {
 		return nil, nil
 	}
@@ -250,12 +258,35 @@ func Schemes(ref *engine.SourceRef) ([]*Scheme, map[string]error) {
 	return out, bad
 }
 
+// brokerSchemes are an AsyncAPI source's security schemes that a broker
+// transport can apply: a user and password (SASL/PLAIN for Kafka), or a
+// client certificate (X509: TLS with it, and the CA to trust).
+func brokerSchemes(ref *engine.SourceRef) ([]*Scheme, map[string]error) {
+	var out []*Scheme
+	var bad map[string]error
+	for name, ss := range ref.Source.Async.SecuritySchemes {
+		switch ss.Type {
+		case "userPassword", "plain":
+			out = append(out, &Scheme{Source: ref.Name, Name: name, Kind: UserPassword, Def: &openapi3.SecurityScheme{Type: ss.Type}})
+		case "X509":
+			out = append(out, &Scheme{Source: ref.Name, Name: name, Kind: MutualTLS, Def: &openapi3.SecurityScheme{Type: ss.Type}})
+		default:
+			if bad == nil {
+				bad = map[string]error{}
+			}
+			bad[name] = fmt.Errorf("AsyncAPI security scheme type %q is not supported (userPassword, plain and X509 are)", ss.Type)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, bad
+}
+
 // PlanSchemes lists the security schemes of every OpenAPI source of a
 // plan, by source name.
 func PlanSchemes(plan *engine.Plan) map[string][]*Scheme {
 	out := map[string][]*Scheme{}
 	for _, sd := range plan.Doc.SourceDescriptions {
-		if ref := plan.Source(sd.Name); ref != nil && ref.Type == source.OpenAPI {
+		if ref := plan.Source(sd.Name); ref != nil && (ref.Type == source.OpenAPI || ref.Type == source.AsyncAPI) {
 			if ss, _ := Schemes(ref); len(ss) > 0 {
 				out[sd.Name] = ss
 			}
