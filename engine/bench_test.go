@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/arazzo-go/arazzo/engine"
+	"github.com/arazzo-go/arazzo/engine/protocol/awsjson"
 	"github.com/arazzo-go/arazzo/engine/source"
 	"github.com/arazzo-go/arazzo/examples/emulators/healthlake"
 )
@@ -31,7 +32,9 @@ var seedInputs = map[string]any{
 }
 
 func loadSeed(b *testing.B) *engine.Plan {
-	plan, diags := engine.LoadFile(context.Background(), seedPath, &source.Loader{})
+	// As the CLI loads it: the source speaks AWS JSON, so MaxResults goes
+	// in the body, where the emulator (like AWS) reads it.
+	plan, diags := engine.LoadFile(context.Background(), seedPath, &source.Loader{}, engine.WithProtocols(awsjson.Detect))
 	if plan == nil {
 		b.Fatal(diags.Error())
 	}
@@ -87,7 +90,7 @@ func rawSeed(client *http.Client, url, token string) (string, error) {
 			return "", fmt.Errorf("status %v", st)
 		}
 	}
-	if _, err := call("ListFHIRExportJobs", map[string]any{"DatastoreId": in["DatastoreId"]}, "?MaxResults=10"); err != nil {
+	if _, err := call("ListFHIRExportJobs", map[string]any{"DatastoreId": in["DatastoreId"], "MaxResults": 10}, ""); err != nil {
 		return "", err
 	}
 	return "COMPLETED", nil
