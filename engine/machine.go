@@ -156,7 +156,7 @@ type run struct {
 	executions  int
 	stepResults []*StepResult
 	stepIndex   map[*Step]*StepResult
-	noticed     map[string]bool
+	noticed     map[noticeKey]bool
 	notices     []StepNotice
 	dry         bool // a dry run: step outputs are placeholders
 	durable     *durable
@@ -168,7 +168,7 @@ type run struct {
 
 func newRun(p *Plan, o *Options, w *Workflow, inputs map[string]any) *run {
 	r := &run{plan: p, wfInputs: map[string]map[string]any{}, wfOutputs: map[string]map[string]any{},
-		done: map[*Workflow]Status{}, stepIndex: map[*Step]*StepResult{}, noticed: map[string]bool{}}
+		done: map[*Workflow]Status{}, stepIndex: map[*Step]*StepResult{}, noticed: map[noticeKey]bool{}}
 	if o != nil {
 		r.opts = *o
 	}
@@ -200,8 +200,14 @@ func (r *run) deliver(e Event) {
 
 // notice emits a warning once per step and run: a poll would otherwise
 // repeat it on every visit.
+type noticeKey struct {
+	w   *Workflow
+	s   *Step
+	msg string
+}
+
 func (r *run) notice(f *frame, s *Step, attempt int, msg string) {
-	key := f.w.ID + "\x00" + s.ID + "\x00" + msg
+	key := noticeKey{f.w, s, msg}
 	if !r.noticed[key] {
 		r.noticed[key] = true
 		if len(r.notices) < maxNotices {

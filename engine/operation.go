@@ -76,7 +76,12 @@ func (operationCall) perform(ctx context.Context, f *frame, s *Step, attempt int
 		if err != nil {
 			return &stepOutcome{err: &RequestError{fmt.Errorf("cannot build the request: %v", err)}, ex: ex}
 		}
-		req.Header = br.Header.Clone() // middleware may add to it; $request.header reads what the step built
+		// Middleware may add to the header; $request.header reads what the
+		// step built, so it gets a copy when there is middleware.
+		req.Header = br.Header
+		if len(r.opts.Middleware) > 0 {
+			req.Header = br.Header.Clone()
+		}
 		if err := r.sending(f, s, attempt, br); err != nil {
 			return &stepOutcome{stop: err, ex: ex}
 		}

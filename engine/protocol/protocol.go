@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -290,4 +291,72 @@ func MarshalJSON(v any) ([]byte, error) {
 		return nil, err
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// TopKeys looks at a JSON body without decoding it: whether it is an
+// object, how many members it has (counting stops at 2) and the first
+// member's name. Protocols use it to leave a body alone, bytes and all,
+// when nothing in it needs reshaping.
+func TopKeys(data []byte) (isObject bool, members int, first string) {
+	i := 0
+	skipSpace := func() {
+		for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+			i++
+		}
+	}
+	skipSpace()
+	if i >= len(data) || data[i] != '{' {
+		return false, 0, ""
+	}
+	depth, inString, escaped, keyStart := 0, false, false, -1
+	expectKey := false
+	for ; i < len(data); i++ {
+		c := data[i]
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+				if keyStart >= 0 {
+					if members == 1 {
+						if s, err := strconv.Unquote(string(data[keyStart : i+1])); err == nil {
+							first = s
+						}
+					}
+					keyStart = -1
+				}
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+			if depth == 1 && expectKey {
+				members++
+				if members > 2 {
+					return true, 2, first
+				}
+				keyStart = i
+				expectKey = false
+			}
+		case '{', '[':
+			depth++
+			if depth == 1 {
+				expectKey = true
+			}
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				return true, members, first
+			}
+		case ',':
+			if depth == 1 {
+				expectKey = true
+			}
+		}
+	}
+	return true, members, first
 }

@@ -111,7 +111,11 @@ func (p Protocol) Prepare(r *protocol.Request) error {
 	sch := protocol.BodySchema(op, p.ContentType())
 	var body map[string]any
 	changed := !r.HasBody
-	if r.HasBody {
+	restShaped := restShaped(op)
+	if r.HasBody && !p.reshapes(r, sch, restShaped) {
+		// Nothing moves into the body and it is no wrapper: leave its
+		// bytes alone (and skip decoding them on every poll).
+	} else if r.HasBody {
 		v, _ := r.Value()
 		if uw, member, ok := protocol.Unwrap(v, sch); ok {
 			r.Notices = append(r.Notices, fmt.Sprintf("the payload's only member %s holds the operation's input; its members are sent as the body, as %s requires", member, p.Name()))
@@ -135,7 +139,6 @@ func (p Protocol) Prepare(r *protocol.Request) error {
 			target = v[0]
 		}
 	}
-	restShaped := restShaped(op)
 	if target == "" && op != nil {
 		// Descriptions key operations on `/#X-Amz-Target=Prefix.Op`.
 		if _, frag, ok := strings.Cut(op.Path, "#"); ok {
@@ -162,6 +165,9 @@ func (p Protocol) Prepare(r *protocol.Request) error {
 	// body, typed by the input's schema: AWS reads nothing else.
 	var moved []string
 	for _, prm := range r.Params {
+		if body == nil {
+			break // the body is left as it is: nothing moves (reshapes)
+		}
 		if prm.In == "cookie" || (prm.In == "header" && strings.EqualFold(prm.Name, "X-Amz-Target")) {
 			continue
 		}
@@ -278,4 +284,28 @@ func Summary(h http.Header, body []byte) (code, msg string) {
 	}
 	code, _, _ = strings.Cut(code, ":")
 	return code, msg
+}
+
+// reshapes says whether Prepare must read the body: a parameter moves into
+// it, it is not a JSON object, or it may be the input wrapped in a member
+// name. It looks at the bytes without decoding them.
+func (p Protocol) reshapes(r *protocol.Request, sch *openapi3.Schema, restShaped bool) bool {
+	for _, prm := range r.Params {
+		if prm.In == "cookie" || (prm.In == "header" && strings.EqualFold(prm.Name, "X-Amz-Target")) {
+			continue
+		}
+		if _, _, member := protocol.Member(sch, prm.Name); member || (restShaped && prm.In != "header") {
+			return true
+		}
+	}
+	isObj, members, first := protocol.TopKeys(r.Body)
+	if !isObj {
+		return true
+	}
+	if members == 1 && sch != nil && len(sch.Properties) > 0 {
+		if _, known := sch.Properties[first]; !known {
+			return true
+		}
+	}
+	return false
 }
