@@ -186,7 +186,9 @@ func (r *run) callerFor(s *Step) Caller {
 type wireTap struct{ next Caller }
 
 func (t wireTap) Do(req *http.Request) (*http.Response, error) {
-	info := &RequestInfo{Method: req.Method, URL: req.URL.String(), Header: req.Header.Clone()}
+	// The header is copied (and masked) where the event is delivered,
+	// synchronously, before the request goes on.
+	info := &RequestInfo{Method: req.Method, URL: req.URL.String(), Header: req.Header}
 	if req.GetBody != nil {
 		if rc, err := req.GetBody(); err == nil {
 			info.Body, _ = io.ReadAll(io.LimitReader(rc, eventBodyBytes))
