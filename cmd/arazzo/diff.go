@@ -6,9 +6,10 @@ import (
 )
 
 // unifiedDiff is a unified diff (3 lines of context) of two texts, from
-// the longest common subsequence of their lines; "" when they are equal.
-// Documents are small, so the quadratic table is fine.
-func unifiedDiff(name, a, b string) string {
+// the longest common subsequence of their lines, under the headers
+// "--- from" and "+++ to"; "" when they are equal. Documents are small, so
+// the quadratic table is fine. upgrade and fix both print it.
+func unifiedDiff(from, to, a, b string) string {
 	if a == b {
 		return ""
 	}
@@ -48,7 +49,7 @@ func unifiedDiff(name, a, b string) string {
 		}
 	}
 	var out strings.Builder
-	fmt.Fprintf(&out, "--- %s\n+++ %s (Arazzo 1.1)\n", name, name)
+	fmt.Fprintf(&out, "--- %s\n+++ %s\n", from, to)
 	const ctx = 3
 	for k := 0; k < len(ops); {
 		if ops[k].kind == ' ' {

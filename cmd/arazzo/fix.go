@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -50,7 +51,8 @@ Exit status: 0 done (or nothing to do); 1 with --diff when a file would change;
 				}
 				changed = true
 				if diff {
-					fmt.Fprint(out, dialect.Diff(f, data, fixed))
+					n := strings.TrimPrefix(f, "/")
+					fmt.Fprint(out, unifiedDiff("a/"+n, "b/"+n, string(data), string(fixed)))
 					continue
 				}
 				st, err := os.Stat(h.path(f))

@@ -58,7 +58,7 @@ an Arazzo 1.0.x document or cannot be read or written.`,
 					continue
 				}
 				if diff {
-					fmt.Fprint(out, unifiedDiff(f, string(src), string(res.Text)))
+					fmt.Fprint(out, unifiedDiff(f, f+" (Arazzo 1.1)", string(src), string(res.Text)))
 				} else {
 					info, _ := os.Stat(h.path(f))
 					if err := os.WriteFile(h.path(f), res.Text, info.Mode().Perm()); err != nil {

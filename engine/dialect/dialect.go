@@ -110,38 +110,6 @@ func Apply(data []byte, fs []Finding) []byte {
 	return []byte(b.String())
 }
 
-// Diff shows what Apply changes as a unified diff. Rewrites never add or
-// remove lines, so each hunk pairs old and new lines one to one.
-func Diff(name string, before, after []byte) string {
-	a, b := strings.Split(string(before), "\n"), strings.Split(string(after), "\n")
-	if len(a) != len(b) {
-		return "" // cannot happen: a rewrite stays within a line
-	}
-	var out strings.Builder
-	for i := 0; i < len(a); i++ {
-		if a[i] == b[i] {
-			continue
-		}
-		j := i
-		for j < len(a) && a[j] != b[j] {
-			j++
-		}
-		if out.Len() == 0 {
-			n := strings.TrimPrefix(name, "/")
-			fmt.Fprintf(&out, "--- a/%s\n+++ b/%s\n", n, n)
-		}
-		fmt.Fprintf(&out, "@@ -%d,%d +%d,%d @@\n", i+1, j-i, i+1, j-i)
-		for k := i; k < j; k++ {
-			out.WriteString("-" + a[k] + "\n")
-		}
-		for k := i; k < j; k++ {
-			out.WriteString("+" + b[k] + "\n")
-		}
-		i = j
-	}
-	return out.String()
-}
-
 type scan struct {
 	data    []byte
 	lines   []int
