@@ -44,9 +44,9 @@ func (r *run) pending(s *Step) string {
 	return ""
 }
 
-// targetInputs are the inputs of the workflow an action transfers to: its
-// 1.1 parameters evaluated in this step's context, else the run's inputs
-// for that workflow.
+// targetInputs are the inputs an action with 1.1 parameters passes to the
+// workflow it transfers to, evaluated in this step's context and checked
+// (enterTarget handles actions without parameters).
 func (f *frame) targetInputs(a *Action) (map[string]any, error) {
 	w := a.TargetWorkflow
 	in := map[string]any{}

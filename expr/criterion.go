@@ -534,16 +534,22 @@ func (c *Criterion) Eval(ctx Context) (pass bool, err error) {
 	return false, fmt.Errorf("unknown criterion type %q", c.Kind)
 }
 
-func (c *Criterion) evalJSONPath(ctx Context, val any) (bool, error) {
+// jsonText reads a JSON value kept as text (a body with a wrong content
+// type is still JSON often); any other value is returned as it is.
+func jsonText(val any) any {
 	if s, isStr := val.(string); isStr {
-		// A body kept as text (a wrong content type) is still JSON often.
 		var v any
 		d := json.NewDecoder(strings.NewReader(s))
 		d.UseNumber()
 		if d.Decode(&v) == nil {
-			val = v
+			return v
 		}
 	}
+	return val
+}
+
+func (c *Criterion) evalJSONPath(ctx Context, val any) (bool, error) {
+	val = jsonText(val)
 	if c.rfc != nil {
 		return len(c.rfc.Select(val)) > 0, nil
 	}
@@ -700,14 +706,7 @@ func (c *Criterion) Observed(ctx Context) string {
 			add(e.Text, v, ok)
 		}
 	case c.Kind == JSONPath && c.fast != nil && ok:
-		if s, isStr := val.(string); isStr {
-			var v any
-			d := json.NewDecoder(strings.NewReader(s))
-			d.UseNumber()
-			if d.Decode(&v) == nil {
-				val = v
-			}
-		}
+		val = jsonText(val)
 		for _, conj := range c.fast.or {
 			for _, cmp := range conj {
 				v, found := val, true
