@@ -21,6 +21,7 @@ import (
 	"github.com/arazzo-go/arazzo/engine"
 	"github.com/arazzo-go/arazzo/engine/auth/security"
 	"github.com/arazzo-go/arazzo/engine/diag"
+	"github.com/arazzo-go/arazzo/engine/lint"
 	"github.com/arazzo-go/arazzo/engine/report"
 	"github.com/arazzo-go/arazzo/engine/source"
 )
@@ -774,48 +775,21 @@ func convertInput(raw string, prop any) (any, error) {
 	return raw, nil
 }
 
-// didYouMean suggests the declared name nearest to a mistyped one, or
-// lists the names when none is near.
+// didYouMean suggests the declared name nearest to a mistyped one (lint's
+// rule for a slip), or lists the names when none is near.
 func didYouMean(name string, props map[string]any) string {
 	names := make([]string, 0, len(props))
 	for n := range props {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	best, bestD := "", 3 // at most two edits away
-	for _, n := range names {
-		if d := editDistance(strings.ToLower(name), strings.ToLower(n)); d < bestD {
-			best, bestD = n, d
-		}
-	}
-	switch {
+	switch best := lint.DidYouMean(name, names); {
 	case best != "":
 		return fmt.Sprintf(" (did you mean %s?)", best)
 	case len(names) > 0:
 		return " (its inputs: " + strings.Join(names, ", ") + ")"
 	}
 	return " (it declares none)"
-}
-
-// editDistance is the Levenshtein distance between two short strings.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 // refuseOrWarn stops the command for errors that affect what it will run

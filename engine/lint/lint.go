@@ -118,10 +118,10 @@ func (l *linter) workflow(w *engine.Workflow) {
 	l.unusedInputs(w)
 }
 
-// didYouMean is the candidate nearest to name, if one is near enough to
+// DidYouMean is the candidate nearest to name, if one is near enough to
 // be a slip: the same letters in another case or separator style, or a
 // few edits apart.
-func didYouMean(name string, candidates []string) string {
+func DidYouMean(name string, candidates []string) string {
 	norm := func(s string) string {
 		return strings.NewReplacer("_", "", "-", "", ".", "").Replace(strings.ToLower(s))
 	}
@@ -172,7 +172,7 @@ func editDistance(a, b string) int {
 }
 
 func suggest(name string, candidates []string) string {
-	if m := didYouMean(name, candidates); m != "" {
+	if m := DidYouMean(name, candidates); m != "" {
 		return " (did you mean " + quote(m) + "?)"
 	}
 	return ""

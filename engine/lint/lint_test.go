@@ -108,8 +108,8 @@ func TestDidYouMean(t *testing.T) {
 	for _, c := range []struct{ name, want string }{
 		{"pet_id", "petId"}, {"priorty", "priority"}, {"limit", ""}, {"ID", "id"},
 	} {
-		if got := didYouMean(c.name, []string{"petId", "priority", "id", "offset"}); got != c.want {
-			t.Errorf("didYouMean(%q) = %q, want %q", c.name, got, c.want)
+		if got := DidYouMean(c.name, []string{"petId", "priority", "id", "offset"}); got != c.want {
+			t.Errorf("DidYouMean(%q) = %q, want %q", c.name, got, c.want)
 		}
 	}
 }

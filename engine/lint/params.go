@@ -149,7 +149,7 @@ func (l *linter) undeclaredParam(op *source.Operation, decl []*openapi3.Paramete
 		names = append(names, d.Name)
 	}
 	msg := fmt.Sprintf("operation %s does not declare %s parameter %q", op, p.in, p.name)
-	if m := didYouMean(p.name, names); m != "" {
+	if m := DidYouMean(p.name, names); m != "" {
 		for _, d := range decl {
 			if d.Name == m {
 				msg += fmt.Sprintf(" (did you mean %s parameter %q?)", d.In, m)
