@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 
 	"github.com/arazzo-go/arazzo/engine/protocol"
+	"github.com/arazzo-go/arazzo/engine/source"
 	"github.com/arazzo-go/arazzo/expr/jsonpointer"
 )
 
@@ -191,15 +193,64 @@ type checker struct {
 	checks Checks
 	s      *Step
 	route  *routers.Route
+	memo   *requestMemo
 	out    []Violation
 }
 
-func newChecker(checks Checks, s *Step) *checker {
+// requestMemo is a step's last request check in a run and its verdict. A
+// poll sends the same request thousands of times, and the same request
+// always gets the same verdict, so only a request that differs from the
+// last one is checked again (about a third of the engine's own work per
+// poll otherwise).
+type requestMemo struct {
+	valid  bool
+	url    string
+	header http.Header
+	body   []byte
+	out    []Violation // as found: not yet stamped or masked
+}
+
+func (m *requestMemo) same(br *builtRequest) bool {
+	if !m.valid || m.url != br.URL || !bytes.Equal(m.body, br.Body) || len(m.header) != len(br.Header) {
+		return false
+	}
+	for k, v := range br.Header {
+		if !slices.Equal(m.header[k], v) {
+			return false
+		}
+	}
+	return true
+}
+
+// requestMemo gives step s's request memo in this run.
+func (r *run) requestMemo(s *Step) *requestMemo {
+	m := r.checked[s]
+	if m == nil {
+		if r.checked == nil {
+			r.checked = map[*Step]*requestMemo{}
+		}
+		m = &requestMemo{}
+		r.checked[s] = m
+	}
+	return m
+}
+
+// newChecker gives the checker of one exchange of step s; memo is the
+// step's request memo in this run.
+func newChecker(checks Checks, s *Step, memo *requestMemo) *checker {
 	if !checks.any() || s.Operation == nil || s.Operation.Source == nil || s.Operation.Source.OpenAPI == nil {
 		return nil
 	}
-	op := s.Operation
-	return &checker{checks: checks, s: s, route: &routers.Route{Spec: op.Source.OpenAPI, Path: op.Path, PathItem: op.PathItem, Method: op.Method, Operation: op.Op}}
+	return &checker{checks: checks, s: s, route: s.route, memo: memo}
+}
+
+// stepRoute is the route openapi3filter validates an operation step's
+// exchanges against, made once at compile time and only read after.
+func stepRoute(op *source.Operation) *routers.Route {
+	if op == nil || op.Source == nil || op.Source.OpenAPI == nil {
+		return nil
+	}
+	return &routers.Route{Spec: op.Source.OpenAPI, Path: op.Path, PathItem: op.PathItem, Method: op.Method, Operation: op.Op}
 }
 
 func (c *checker) add(check Check, pointer, rule, msg string) {
@@ -227,6 +278,18 @@ func (c *checker) request(ctx context.Context, br *builtRequest) {
 	if c.checks[CheckRequest] == CheckOff {
 		return
 	}
+	if c.memo != nil && c.memo.same(br) {
+		c.out = append(c.out, c.memo.out...)
+		return
+	}
+	from := len(c.out)
+	c.checkRequest(ctx, br)
+	if c.memo != nil {
+		*c.memo = requestMemo{valid: true, url: br.URL, header: br.Header.Clone(), body: br.Body, out: slices.Clone(c.out[from:])}
+	}
+}
+
+func (c *checker) checkRequest(ctx context.Context, br *builtRequest) {
 	in := c.validationRequest(ctx, br)
 	if in == nil {
 		return

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/arazzo-go/arazzo/engine/protocol"
 )
 
 const checkAPI = `openapi: %s
@@ -220,5 +222,52 @@ paths:
 	res, err := plan.Run(context.Background(), "note", nil, &Options{Servers: map[string]string{"api": ts.URL}, Checks: all})
 	if err != nil || len(res.Steps[0].Checks) > 0 {
 		t.Fatalf("err = %v, checks = %+v", err, res.Steps[0].Checks)
+	}
+}
+
+// A step's request check is remembered for the next identical request (a
+// poll sends one request thousands of times) and redone for any other.
+func TestChecksRequestMemo(t *testing.T) {
+	plan := loadString(t, strings.Replace(strings.Replace(checkAPI, "%s", "3.0.3", 1), "%s", "{type: string}", 1), checkFlow)
+	w := plan.Workflows[0]
+	s := w.Steps[0]
+	r := newRun(plan, &Options{}, w, nil)
+	checks, _ := ParseChecks(nil, "request=warn")
+	request := func(id string) *builtRequest {
+		return &builtRequest{Request: protocol.Request{Method: "GET", URL: "http://x/jobs/" + id, Header: http.Header{"Accept": {"application/json"}}},
+			path: map[string]string{"id": id}}
+	}
+	check := func(br *builtRequest) []Violation {
+		c := newChecker(checks, s, r.requestMemo(s))
+		c.request(context.Background(), br)
+		return c.out
+	}
+	if v := check(request("seven")); len(v) != 1 || v[0].Pointer != "path parameter id" {
+		t.Fatalf("first check: %+v", v)
+	}
+	// The same request again: the memo answers (a marker proves it).
+	r.requestMemo(s).out[0].Message = "from the memo"
+	if v := check(request("seven")); len(v) != 1 || v[0].Message != "from the memo" {
+		t.Fatalf("the same request was checked again: %+v", v)
+	}
+	// Any difference is checked afresh: the URL, a header, the body.
+	if v := check(request("7")); len(v) != 0 {
+		t.Fatalf("a valid request: %+v", v)
+	}
+	br := request("seven")
+	br.Header.Set("X-Other", "1")
+	if v := check(br); len(v) != 1 || v[0].Message == "from the memo" {
+		t.Fatalf("another header: %+v", v)
+	}
+	r.requestMemo(s).out[0].Message = "from the memo"
+	br = request("seven")
+	br.Header.Set("X-Other", "1")
+	br.Body, br.HasBody = []byte(`{}`), true
+	if v := check(br); len(v) == 0 || v[0].Message == "from the memo" {
+		t.Fatalf("another body: %+v", v)
+	}
+	// Runs do not share memos.
+	if other := newRun(plan, &Options{}, w, nil); other.requestMemo(s) == r.requestMemo(s) {
+		t.Fatal("two runs share a memo")
 	}
 }

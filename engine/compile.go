@@ -457,7 +457,7 @@ func (c *compiler) step(w *Workflow, s *Step) {
 	}
 	switch {
 	case s.Operation != nil:
-		s.Kind, s.perform = OperationStep, operationCall{}
+		s.Kind, s.perform, s.route = OperationStep, operationCall{}, stepRoute(s.Operation)
 		for _, sdoc := range c.doc.SourceDescriptions {
 			if ref := c.plan.sources[sdoc.Name]; ref != nil && ref.Source == s.Operation.Source {
 				s.Source = ref

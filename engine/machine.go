@@ -164,6 +164,8 @@ type run struct {
 	callers map[*SourceRef]Caller
 	servers map[serverKey]string
 	brokers brokers // AsyncAPI connections and subscriptions (messaging.go)
+	// Per step: its last request check (check.go).
+	checked map[*Step]*requestMemo
 }
 
 func newRun(p *Plan, o *Options, w *Workflow, inputs map[string]any) *run {

@@ -44,6 +44,7 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/routers"
 	rfcjsonpath "github.com/theory/jsonpath"
 
 	"github.com/arazzo-go/arazzo/engine/diag"
@@ -214,6 +215,8 @@ type Step struct {
 	pos int
 	// perform is the step kind's implementation, set at compile time.
 	perform performer
+	// route is the operation for the contract checks (check.go).
+	route *routers.Route
 }
 
 // Param is an effective parameter.
