@@ -74,6 +74,22 @@ func WithProtocols(detectors ...protocol.Detector) CompileOption {
 	return func(c *compiler) { c.protocols = append(c.protocols, detectors...) }
 }
 
+// SchemaCache remembers documents that passed the Arazzo JSON Schema, by a
+// key that digests their bytes and the schemas (schema.CacheKey), so that a
+// document loaded again skips the schema's compile and walk: a few
+// milliseconds, the largest part of a cold start. Only documents with no
+// schema diagnostic are remembered; a nil cache checks every time.
+type SchemaCache interface {
+	Passed(key string) bool
+	Remember(key string)
+}
+
+// WithSchemaCache sets the cache LoadFile and LoadBytes consult (Compile
+// has no bytes to key on and always checks).
+func WithSchemaCache(cache SchemaCache) CompileOption {
+	return func(c *compiler) { c.schemaCache = cache }
+}
+
 // LoadFile reads, parses, checks and compiles the Arazzo document at path.
 // The plan is nil when the document has errors; diagnostics (warnings too)
 // are always returned.
@@ -91,6 +107,19 @@ func LoadFile(ctx context.Context, path string, loader *source.Loader, opts ...C
 // LoadBytes is LoadFile for a document already in memory; path is where it
 // came from, for relative sources and for diagnostics.
 func LoadBytes(ctx context.Context, path string, data []byte, loader *source.Loader, opts ...CompileOption) (*Plan, diag.List) {
+	var cfg compiler
+	for _, o := range opts {
+		o(&cfg)
+	}
+	passed := false
+	if cfg.schemaCache != nil {
+		key := schema.CacheKey(data)
+		passed = cfg.schemaCache.Passed(key)
+		opts = append(opts[:len(opts):len(opts)], func(c *compiler) { c.schemaKey, c.schemaPassed = key, passed })
+	}
+	if !passed {
+		schema.Prepare() // compile the schema while the document parses
+	}
 	// A dialect whose intent is certain is compiled in its canonical form
 	// and reported where the document says it.
 	root, err := document.DecodeYAML(data)
@@ -115,10 +144,6 @@ func LoadBytes(ctx context.Context, path string, data []byte, loader *source.Loa
 	diags = dropSchemaAtLiterals(diags, found)
 	scopeDiagnostics(plan, diags)
 	if errs := diags.Errors(); len(errs) > 0 {
-		var cfg compiler
-		for _, o := range opts {
-			o(&cfg)
-		}
 		for _, d := range errs {
 			if !cfg.partial || !d.Scoped {
 				return nil, diags
@@ -161,8 +186,22 @@ func Compile(ctx context.Context, doc *document.Document, loader *source.Loader,
 	for _, o := range opts {
 		o(c)
 	}
-	c.diags = append(c.diags, schema.ValidateDocument(doc)...)
+	// The schema check reads only the parsed document, so it runs while
+	// the sources load and the plan is built: on a cold start the schema's
+	// compile and walk take about as long as loading an OpenAPI
+	// description.
+	checked := make(chan diag.List, 1)
+	if c.schemaPassed {
+		checked <- nil
+	} else {
+		go func() { checked <- schema.ValidateDocument(doc) }()
+	}
 	plan := c.compile()
+	found := <-checked
+	if len(found) == 0 && c.schemaCache != nil && c.schemaKey != "" && !c.schemaPassed {
+		c.schemaCache.Remember(c.schemaKey)
+	}
+	c.diags = append(c.diags, found...)
 	return plan, mergeDiagnostics(nil, c.diags)
 }
 
@@ -191,6 +230,11 @@ type compiler struct {
 	strictDialects bool
 	// partial: return a plan whose errors are confined (scope.go).
 	partial bool
+	// schemaCache, and the document's key in it (LoadBytes): a document
+	// that passed the schema before is not checked again.
+	schemaCache  SchemaCache
+	schemaKey    string
+	schemaPassed bool
 	// transports exchange the messages of AsyncAPI sources.
 	transports []message.Transport
 	// msgSchemas are the compiled schemas of AsyncAPI messages.

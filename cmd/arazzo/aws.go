@@ -195,11 +195,11 @@ func transports() []message.Transport {
 	return []message.Transport{kafka.New(), natstransport.New(), mqtttransport.New(), wstransport.New()}
 }
 
-// compileOptions are the wire protocols the CLI knows, beyond plain HTTP,
-// and the broker transports of AsyncAPI steps. Order matters: the shaped
+// protocols are the wire protocols the CLI knows, beyond plain HTTP, and
+// the broker transports of AsyncAPI steps. Order matters: the shaped
 // protocols claim their sources first, and restJson1, the fallback for AWS
 // descriptions, comes last.
-func compileOptions() []engine.CompileOption {
+func protocols() []engine.CompileOption {
 	return []engine.CompileOption{
 		engine.WithProtocols(awsjson.Detect, awsquery.Detect, restxml.Detect, restjson.Detect),
 		engine.WithTransports(transports()...),

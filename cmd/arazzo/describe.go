@@ -16,7 +16,7 @@ import (
 // loadPlan loads a document for the read-only commands; diagnostics that
 // are errors make it a usage error (exit 2).
 func loadPlan(cmd *cobra.Command, h host, file string, allowRemote bool) (*engine.Plan, error) {
-	plan, diags := engine.LoadFile(cmd.Context(), h.path(file), &source.Loader{AllowRemote: allowRemote}, compileOptions()...)
+	plan, diags := engine.LoadFile(cmd.Context(), h.path(file), &source.Loader{AllowRemote: allowRemote}, h.compileOptions()...)
 	diags = withFlagHints(diags)
 	if plan == nil {
 		for _, d := range diags.Errors() {

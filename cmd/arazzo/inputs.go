@@ -34,7 +34,7 @@ or retry their own inputs.`,
 			// A broken workflow elsewhere in the document does not hide the
 			// inputs of this one.
 			plan, diags := engine.LoadFile(cmd.Context(), h.path(file), &source.Loader{AllowRemote: allowRemote},
-				append(compileOptions(), engine.PartialPlans())...)
+				append(h.compileOptions(), engine.PartialPlans())...)
 			if plan == nil {
 				for _, d := range withFlagHints(diags).Errors() {
 					fmt.Fprintln(cmd.ErrOrStderr(), d.String())

@@ -82,7 +82,7 @@ errors, 2 for a usage error, an unreadable file or a bad config.`,
 			}
 			loader := &source.Loader{AllowRemote: allowRemote, AllowPrivate: allowPrivate, Root: h.path(sourceRoot)}
 			return checkFiles(out, h, format, files, cfgDiags, func(path string) diag.List {
-				return lint.File(cmd.Context(), path, loader, cfg, append(compileOptions(), engine.StrictDialects())...)
+				return lint.File(cmd.Context(), path, loader, cfg, append(h.compileOptions(), engine.StrictDialects())...)
 			})
 		},
 	}

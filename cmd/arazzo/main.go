@@ -9,13 +9,10 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"slices"
 	"sync/atomic"
 	"syscall"
 
 	"github.com/spf13/cobra"
-
-	"github.com/arazzo-go/arazzo/engine/schema"
 )
 
 // Exit codes shared by every command.
@@ -46,12 +43,6 @@ func withCode(code int, err error) error { return &exitError{code: code, err: er
 
 func main() {
 	startupOver = relaxStartup(os.Getenv)
-	if len(os.Args) > 1 && slices.Contains([]string{"run", "validate", "describe", "graph"}, os.Args[1]) {
-		// These read documents, which need the compiled Arazzo schema
-		// (about 5 ms): compile it on the other core while cobra starts
-		// and the documents are read and parsed.
-		schema.Prepare()
-	}
 	ctx, interrupted := onSignals(context.Background(), os.Exit)
 	code := run(ctx, host{getenv: os.Getenv}, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	if code == exitInterrupted {

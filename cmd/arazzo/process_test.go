@@ -39,6 +39,8 @@ func TestMain(m *testing.M) {
 	os.Setenv("AWS_CONFIG_FILE", os.DevNull)
 	os.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
 	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	// Nor a schema cache in the developer's home (schema_cache.txtar tests it).
+	os.Setenv("ARAZZO_CACHE", "off")
 	os.Exit(m.Run())
 }
 

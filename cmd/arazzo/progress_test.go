@@ -105,7 +105,7 @@ func TestProgressViolations(t *testing.T) {
 
 // The live view shows what an AsyncAPI step sent or received.
 func TestProgressMessages(t *testing.T) {
-	plan, diags := engine.LoadFile(context.Background(), "../../examples/pet-purchase/pet-purchase.arazzo.yaml", &source.Loader{}, compileOptions()...)
+	plan, diags := engine.LoadFile(context.Background(), "../../examples/pet-purchase/pet-purchase.arazzo.yaml", &source.Loader{}, protocols()...)
 	if diags.HasErrors() {
 		t.Fatal(diags.Error())
 	}

@@ -286,7 +286,7 @@ func loadJobs(ctx context.Context, h host, fl *runFlags, files []string, base en
 	loader := &source.Loader{AllowRemote: fl.allowRemote, AllowPrivate: fl.allowPrivate, Root: fl.sourceRoot}
 	var jobs []job
 	for _, file := range files {
-		plan, diags := engine.LoadFile(ctx, h.path(file), loader, append(compileOptions(), engine.PartialPlans())...)
+		plan, diags := engine.LoadFile(ctx, h.path(file), loader, append(h.compileOptions(), engine.PartialPlans())...)
 		diags = withFlagHints(diags)
 		if interrupted(diags) {
 			return nil, withCode(exitInterrupted, nil)

@@ -39,7 +39,7 @@ errors, 2 for a usage error or an unreadable file.`,
 			}
 			loader := &source.Loader{AllowRemote: allowRemote, AllowPrivate: allowPrivate, Root: h.path(sourceRoot)}
 			return checkFiles(cmd.OutOrStdout(), h, format, files, nil, func(path string) diag.List {
-				opts := compileOptions()
+				opts := h.compileOptions()
 				if !lenient {
 					opts = append(opts, engine.StrictDialects())
 				}

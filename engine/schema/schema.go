@@ -12,8 +12,11 @@
 package schema
 
 import (
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"fmt"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -81,10 +84,42 @@ func Release() {
 	}
 }
 
+// CacheKey is a document's key in a cache of documents that passed the
+// schema: it digests the document's bytes with both embedded schemas and
+// their patches' version, so a build with another schema never trusts an
+// older verdict.
+func CacheKey(data []byte) string {
+	h := sha256.New()
+	h.Write(schemasDigest())
+	h.Write(data)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// patchVersion changes whenever patchSpecSchema or patchSpec11Schema do.
+const patchVersion = "1"
+
+var schemasDigest = sync.OnceValue(func() []byte {
+	h := sha256.New()
+	h.Write([]byte("arazzo schema cache " + patchVersion + "\x00"))
+	// The validator's version too: another release may judge differently.
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, m := range bi.Deps {
+			if m.Path == "github.com/santhosh-tekuri/jsonschema/v6" {
+				h.Write([]byte(m.Version + "\x00"))
+			}
+		}
+	}
+	h.Write(specSchemaYAML)
+	h.Write([]byte{0})
+	h.Write(spec11SchemaYAML)
+	return h.Sum(nil)
+})
+
 // Prepare starts compiling the Arazzo 1.0 schema on another goroutine, so a
-// program that is about to load documents (the CLI, as it starts) overlaps
-// those few milliseconds with its own start-up instead of waiting for them
-// at the first document. Calling it more than once, or never, is fine.
+// program about to check a document (engine.LoadBytes, before it parses
+// one the cache has not seen) overlaps those few milliseconds with its own
+// work instead of waiting for them. Calling it more than once, or never,
+// is fine.
 func Prepare() { prepare() }
 
 var prepare = sync.OnceFunc(func() { go compiled() })
@@ -109,6 +144,7 @@ func compileSpec(text []byte, url string, patch func(map[string]any)) (*jsonsche
 }
 
 // patchSpecSchema applies the prose-over-schema decisions of checklist §18.
+// Changing it or patchSpec11Schema means changing patchVersion.
 func patchSpecSchema(root map[string]any) {
 	defs := root["$defs"].(map[string]any)
 	def := func(name string) map[string]any { return defs[name].(map[string]any) }
