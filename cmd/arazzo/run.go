@@ -492,6 +492,7 @@ func execute(ctx context.Context, h host, fl *runFlags, jobs []job, optsFor map[
 		opts.Observers = nil
 		opts.WorkflowInputs = j.byWorkflow
 		var prog *progress
+		var textLog *report.TextLog
 		switch {
 		case !fl.textOut() || fl.quiet:
 		case tty:
@@ -499,7 +500,8 @@ func execute(ctx context.Context, h host, fl *runFlags, jobs []job, optsFor map[
 			opts.Observers = append(opts.Observers, prog)
 			prog.Start()
 		default:
-			opts.Observers = append(opts.Observers, report.NewTextLog(stdout, fl.verbose))
+			textLog = report.NewTextLog(stdout, fl.verbose)
+			opts.Observers = append(opts.Observers, textLog)
 		}
 		opts.Observers = append(opts.Observers, sinks...)
 		start := time.Now()
@@ -512,6 +514,9 @@ func execute(ctx context.Context, h host, fl *runFlags, jobs []job, optsFor map[
 		}
 		if prog != nil {
 			prog.Stop()
+		}
+		if textLog != nil {
+			textLog.Flush() // before the results, on the same stdout
 		}
 		records = append(records, report.RunRecord{File: j.file, Result: res, Err: err, Duration: time.Since(start), Started: start})
 		if res == nil {

@@ -402,7 +402,8 @@ func TestWriteErrorsAreReported(t *testing.T) {
 	srv := orderAPI(t, nil)
 	plan := loadFlow(t)
 	har := report.NewHAR(&failingWriter{after: 1}, report.Tool{Name: "x"})
-	text, events := report.NewTextLog(&failingWriter{after: 2}, false), report.NewJSONLines(&failingWriter{after: 2})
+	// The text log buffers its lines: its first write is the one to fail.
+	text, events := report.NewTextLog(&failingWriter{}, false), report.NewJSONLines(&failingWriter{after: 2})
 	res, _ := plan.Run(context.Background(), "order", orderInputs, options(srv, fakeClock(), har, text, events))
 	if res == nil {
 		t.Fatal("no result")
@@ -420,5 +421,59 @@ func TestWriteErrorsAreReported(t *testing.T) {
 	}
 	if err := report.WriteJUnit(&failingWriter{after: 1}, []report.RunRecord{{File: "f", Result: res}}); !errors.Is(err, errDiskFull) {
 		t.Errorf("WriteJUnit: %v", err)
+	}
+}
+
+// countingWriter counts the writes that reach it.
+type countingWriter struct {
+	mu     sync.Mutex
+	writes int
+	b      strings.Builder
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.writes++
+	return w.b.Write(p)
+}
+
+func (w *countingWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+// The text log writes in batches: a poll's lines are not a system call
+// each, yet a line reaches the reader within FlushDelay, and the end of a
+// workflow (or Flush) writes everything.
+func TestTextLogBatches(t *testing.T) {
+	w := &countingWriter{}
+	l := report.NewTextLog(w, false)
+	req := engine.Event{Kind: engine.RequestSent, WorkflowID: "w", StepID: "poll", Request: &engine.RequestInfo{Method: "POST", URL: "http://api/describe"}}
+	resp := engine.Event{Kind: engine.ResponseReceived, WorkflowID: "w", StepID: "poll", Response: &engine.ResponseInfo{StatusCode: 200}}
+	for range 500 {
+		l.OnEvent(req)
+		l.OnEvent(resp)
+	}
+	l.OnEvent(engine.Event{Kind: engine.WorkflowFinished, WorkflowID: "w", Status: engine.Succeeded})
+	if got := strings.Count(w.String(), "\n"); got != 1001 {
+		t.Fatalf("%d lines, want 1001:\n%s", got, w.String())
+	}
+	if w.writes > 20 {
+		t.Errorf("%d writes for 1001 lines", w.writes)
+	}
+	// A lone line is not held back: it arrives within the delay.
+	l.OnEvent(req)
+	deadline := time.Now().Add(10 * report.FlushDelay)
+	for !strings.HasSuffix(w.String(), "http://api/describe\n") || strings.Count(w.String(), "\n") != 1002 {
+		if time.Now().After(deadline) {
+			t.Fatalf("a line was held back for %v", 10*report.FlushDelay)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	l.OnEvent(resp)
+	if err := l.Flush(); err != nil || strings.Count(w.String(), "\n") != 1003 {
+		t.Fatalf("Flush: %v, %d lines", err, strings.Count(w.String(), "\n"))
 	}
 }

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,15 +17,48 @@ import (
 // one line per event worth reading (requests, responses, failures, jumps,
 // waits, notes). Verbose adds each request's and response's headers and
 // bodies (cut at 2 KiB) and every criterion with its outcome.
+//
+// Lines are buffered and written at most FlushDelay after they were
+// logged, at the end of each workflow, and on Flush: a poll loop makes
+// three lines per request, and one write per line cost more CPU than the
+// rest of the engine's work on the request (a write to a pipe is a system
+// call and often a context switch to the reader).
 type TextLog struct {
 	mu      sync.Mutex
 	w       stickyWriter
+	buf     *bufio.Writer
+	timer   *time.Timer // armed while the buffer holds lines
 	verbose bool
 }
 
+// FlushDelay is how long a logged line may wait in a TextLog's buffer: a
+// reader sees the log live, in batches.
+const FlushDelay = 20 * time.Millisecond
+
 // NewTextLog returns a text log that writes to w.
 func NewTextLog(w io.Writer, verbose bool) *TextLog {
-	return &TextLog{w: stickyWriter{w: w}, verbose: verbose}
+	l := &TextLog{verbose: verbose}
+	l.buf = bufio.NewWriterSize(&l.w, 8<<10)
+	l.w.w = w
+	return l
+}
+
+// Flush writes what the log holds.
+func (l *TextLog) Flush() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.flush()
+	return l.w.err
+}
+
+func (l *TextLog) flush() {
+	if l.timer != nil {
+		l.timer.Stop()
+		l.timer = nil
+	}
+	if l.buf.Buffered() > 0 {
+		l.buf.Flush()
+	}
 }
 
 // verboseBody is how much of a body verbose mode shows: enough to read an
@@ -35,7 +69,17 @@ const verboseBody = 2048
 func (l *TextLog) OnEvent(e engine.Event) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	w := &l.w
+	l.log(e)
+	switch {
+	case e.Kind == engine.WorkflowFinished:
+		l.flush()
+	case l.buf.Buffered() > 0 && l.timer == nil:
+		l.timer = time.AfterFunc(FlushDelay, func() { l.Flush() })
+	}
+}
+
+func (l *TextLog) log(e engine.Event) {
+	w := &printer{l.buf}
 	switch e.Kind {
 	case engine.WorkflowStarted:
 		w.printf("workflow %s started\n", e.WorkflowID)
@@ -90,14 +134,20 @@ func (l *TextLog) OnEvent(e engine.Event) {
 	}
 }
 
-// Err returns the first error met writing the log.
-func (l *TextLog) Err() error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.err
-}
+// Err writes what the log holds and returns the first error met writing
+// the log.
+func (l *TextLog) Err() error { return l.Flush() }
 
-func writeHeaders(w *stickyWriter, prefix string, h map[string][]string) {
+// printer formats lines into the log's buffer.
+type printer struct{ w *bufio.Writer }
+
+func (p *printer) printf(format string, args ...any) { fmt.Fprintf(p.w, format, args...) }
+
+// lineWriter is where writeHeaders prints: a text log's buffer or a
+// stickyWriter.
+type lineWriter interface{ printf(format string, args ...any) }
+
+func writeHeaders(w lineWriter, prefix string, h map[string][]string) {
 	for _, k := range sortedKeys(h) {
 		w.printf("%s%s: %s\n", prefix, k, strings.Join(h[k], ", "))
 	}
@@ -111,7 +161,7 @@ func (l *TextLog) body(prefix string, b []byte) {
 	if len(s) > verboseBody {
 		s = s[:verboseBody] + fmt.Sprintf("… (%d bytes)", len(b))
 	}
-	l.w.printf("%s%s\n", prefix, strings.ReplaceAll(s, "\n", "\n"+prefix))
+	(&printer{l.buf}).printf("%s%s\n", prefix, strings.ReplaceAll(s, "\n", "\n"+prefix))
 }
 
 // stepLabel names a step with its visit and attempt when they are not the

@@ -88,6 +88,10 @@ func main() {
 	}
 	self, err := os.Executable()
 	check(err)
+	// arazzo's schema cache (README, "The schema cache") lives in the
+	// temporary directory, so the user's is neither read nor filled; rows
+	// that measure a document arazzo has not seen turn it off.
+	check(os.Setenv("ARAZZO_CACHE", filepath.Join(tmp, "cache")))
 	doc := filepath.Join(tmp, "poll.arazzo.yaml")
 	check(os.WriteFile(doc, pollDoc, 0o644))
 	check(os.WriteFile(filepath.Join(tmp, "poll.openapi.yaml"), pollAPI, 0o644))
@@ -132,7 +136,10 @@ func main() {
 	}
 	progress("cold start")
 	a, r := pairs(max(3**runs, 15), pollRun(bin, doc, url, 1), []string{self, "raw", url, "1"})
-	fmt.Printf("| start → 1 poll → list (cold start) | %s | %s | %s; arazzo − raw %.1f ms | `arazzo` ≤ 20 ms |\n",
+	fmt.Printf("| start → 1 poll → list (cold start, the document run before) | %s | %s | %s; arazzo − raw %.1f ms | `arazzo` ≤ 20 ms |\n",
+		r, a, ratio(a, r), ms(a.median()-r.median()))
+	a, r = pairs(max(3**runs, 15), append([]string{"ARAZZO_CACHE=off"}, pollRun(bin, doc, url, 1)...), []string{self, "raw", url, "1"})
+	fmt.Printf("| start → 1 poll → list (cold start, a document never run: no schema cache) | %s | %s | %s; arazzo − raw %.1f ms | `arazzo` ≤ 20 ms |\n",
 		r, a, ratio(a, r), ms(a.median()-r.median()))
 
 	seed := filepath.Join(root, "workflows", "amazon-healthlake-export.arazzo.yaml")
@@ -144,8 +151,10 @@ func main() {
 		speakeasyOne = []string{buildSpeakeasy(tmp), seed}
 	}
 	progress("validate")
-	one, o := pairs(3**runs, []string{bin, "validate", seed}, speakeasyOne)
-	batch, o2 := pairs(*runs, append([]string{bin, "validate"}, many...), speakeasyOne)
+	// validate as CI meets it: documents that changed since the last run,
+	// so no schema cache.
+	one, o := pairs(3**runs, []string{"ARAZZO_CACHE=off", bin, "validate", seed}, speakeasyOne)
+	batch, o2 := pairs(*runs, append([]string{"ARAZZO_CACHE=off", bin, "validate"}, many...), speakeasyOne)
 	perDoc := batch.per(len(many))
 	if o == nil {
 		fmt.Printf("| `validate` of the seed | — | %s | — (run with -speakeasy) | |\n", one)
@@ -243,7 +252,13 @@ func pairs(n int, a, b []string) (*samples, *samples) {
 // measure runs one process to its end and records its wall time and peak
 // RSS. Exit status 1 is accepted (a validator that found problems).
 func measure(args []string, s *samples) {
+	// Leading NAME=VALUE arguments are environment variables, as in sh.
+	var env []string
+	for len(args) > 0 && strings.Contains(args[0], "=") && !strings.ContainsRune(args[0], os.PathSeparator) {
+		env, args = append(env, args[0]), args[1:]
+	}
 	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = append(os.Environ(), env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	t0 := time.Now()
