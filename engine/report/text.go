@@ -145,7 +145,9 @@ func (p *printer) printf(format string, args ...any) { fmt.Fprintf(p.w, format, 
 
 // lineWriter is where writeHeaders prints: a text log's buffer or a
 // stickyWriter.
-type lineWriter interface{ printf(format string, args ...any) }
+type lineWriter interface {
+	printf(format string, args ...any)
+}
 
 func writeHeaders(w lineWriter, prefix string, h map[string][]string) {
 	for _, k := range sortedKeys(h) {
