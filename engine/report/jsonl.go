@@ -3,7 +3,6 @@ package report
 import (
 	"encoding/json"
 	"io"
-	"sync"
 
 	"github.com/arazzo-go/arazzo/engine"
 )
@@ -12,15 +11,15 @@ import (
 // object on a line of its own (JSON Lines), for log pipelines and tools
 // such as jq. Each line decodes into a JSONEvent.
 type JSONLines struct {
-	mu  sync.Mutex
-	w   stickyWriter
-	enc *json.Encoder
+	batcher // lines are written in batches, at most FlushDelay late
+	enc     *json.Encoder
 }
 
 // NewJSONLines returns an event log that writes to w.
 func NewJSONLines(w io.Writer) *JSONLines {
-	l := &JSONLines{w: stickyWriter{w: w}}
-	l.enc = json.NewEncoder(&l.w)
+	l := &JSONLines{}
+	l.init(w)
+	l.enc = json.NewEncoder(l.buf)
 	// Bodies and conditions are read by people too: keep <, > and & as
 	// they are.
 	l.enc.SetEscapeHTML(false)
@@ -124,11 +123,5 @@ func (l *JSONLines) OnEvent(e engine.Event) {
 	if err := l.enc.Encode(newJSONEvent(e)); err != nil && l.w.err == nil {
 		l.w.err = err // a value JSON cannot hold, in the outputs
 	}
-}
-
-// Err returns the first error met writing the log.
-func (l *JSONLines) Err() error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.err
+	l.logged(e.Kind == engine.WorkflowFinished)
 }

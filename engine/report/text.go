@@ -7,7 +7,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/arazzo-go/arazzo/engine"
@@ -16,49 +15,18 @@ import (
 // TextLog is an engine.Observer that writes the plain human log of a run:
 // one line per event worth reading (requests, responses, failures, jumps,
 // waits, notes). Verbose adds each request's and response's headers and
-// bodies (cut at 2 KiB) and every criterion with its outcome.
-//
-// Lines are buffered and written at most FlushDelay after they were
-// logged, at the end of each workflow, and on Flush: a poll loop makes
-// three lines per request, and one write per line cost more CPU than the
-// rest of the engine's work on the request (a write to a pipe is a system
-// call and often a context switch to the reader).
+// bodies (cut at 2 KiB) and every criterion with its outcome. Lines are
+// written in batches, at most FlushDelay late (Flush writes at once).
 type TextLog struct {
-	mu      sync.Mutex
-	w       stickyWriter
-	buf     *bufio.Writer
-	timer   *time.Timer // armed while the buffer holds lines
+	batcher
 	verbose bool
 }
-
-// FlushDelay is how long a logged line may wait in a TextLog's buffer: a
-// reader sees the log live, in batches.
-const FlushDelay = 20 * time.Millisecond
 
 // NewTextLog returns a text log that writes to w.
 func NewTextLog(w io.Writer, verbose bool) *TextLog {
 	l := &TextLog{verbose: verbose}
-	l.buf = bufio.NewWriterSize(&l.w, 8<<10)
-	l.w.w = w
+	l.init(w)
 	return l
-}
-
-// Flush writes what the log holds.
-func (l *TextLog) Flush() error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.flush()
-	return l.w.err
-}
-
-func (l *TextLog) flush() {
-	if l.timer != nil {
-		l.timer.Stop()
-		l.timer = nil
-	}
-	if l.buf.Buffered() > 0 {
-		l.buf.Flush()
-	}
 }
 
 // verboseBody is how much of a body verbose mode shows: enough to read an
@@ -70,12 +38,7 @@ func (l *TextLog) OnEvent(e engine.Event) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.log(e)
-	switch {
-	case e.Kind == engine.WorkflowFinished:
-		l.flush()
-	case l.buf.Buffered() > 0 && l.timer == nil:
-		l.timer = time.AfterFunc(FlushDelay, func() { l.Flush() })
-	}
+	l.logged(e.Kind == engine.WorkflowFinished)
 }
 
 func (l *TextLog) log(e engine.Event) {
@@ -133,10 +96,6 @@ func (l *TextLog) log(e engine.Event) {
 		w.printf("workflow %s %s\n", e.WorkflowID, e.Status)
 	}
 }
-
-// Err writes what the log holds and returns the first error met writing
-// the log.
-func (l *TextLog) Err() error { return l.Flush() }
 
 // printer formats lines into the log's buffer.
 type printer struct{ w *bufio.Writer }
