@@ -203,15 +203,17 @@ type checker struct {
 // last one is checked again (about a third of the engine's own work per
 // poll otherwise).
 type requestMemo struct {
-	valid  bool
-	url    string
-	header http.Header
-	body   []byte
-	out    []Violation // as found: not yet stamped or masked
+	valid   bool
+	method  string
+	url     string
+	header  http.Header
+	body    []byte
+	hasBody bool
+	out     []Violation // as found: not yet stamped or masked
 }
 
 func (m *requestMemo) same(br *builtRequest) bool {
-	if !m.valid || m.url != br.URL || !bytes.Equal(m.body, br.Body) || len(m.header) != len(br.Header) {
+	if !m.valid || m.method != br.Method || m.url != br.URL || m.hasBody != br.HasBody || !bytes.Equal(m.body, br.Body) || len(m.header) != len(br.Header) {
 		return false
 	}
 	for k, v := range br.Header {
@@ -285,7 +287,7 @@ func (c *checker) request(ctx context.Context, br *builtRequest) {
 	from := len(c.out)
 	c.checkRequest(ctx, br)
 	if c.memo != nil {
-		*c.memo = requestMemo{valid: true, url: br.URL, header: br.Header.Clone(), body: br.Body, out: slices.Clone(c.out[from:])}
+		*c.memo = requestMemo{valid: true, method: br.Method, url: br.URL, header: br.Header.Clone(), body: br.Body, hasBody: br.HasBody, out: slices.Clone(c.out[from:])}
 	}
 }
 
