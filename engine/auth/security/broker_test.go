@@ -10,6 +10,7 @@ import (
 
 	"github.com/arazzo-go/arazzo/engine"
 	"github.com/arazzo-go/arazzo/engine/auth/security"
+	"github.com/arazzo-go/arazzo/engine/internal/brokertest"
 	"github.com/arazzo-go/arazzo/engine/message"
 	"github.com/arazzo-go/arazzo/engine/message/kafka"
 	natstransport "github.com/arazzo-go/arazzo/engine/message/nats"
@@ -109,35 +110,7 @@ func TestBrokerClientCertificate(t *testing.T) {
 func brokerPlan(t *testing.T, host, protocol, name, typ string, tr message.Transport) *engine.Plan {
 	t.Helper()
 	dir := t.TempDir()
-	files := map[string]string{
-		"events.asyncapi.yaml": `asyncapi: 3.0.0
-info: {title: events, version: '1'}
-servers:
-  prod:
-    host: ` + host + `
-    protocol: ` + protocol + `
-    security: [{$ref: '#/components/securitySchemes/` + name + `'}]
-channels:
-  audit: {address: audit}
-operations:
-  record: {action: receive, channel: {$ref: '#/channels/audit'}}
-components:
-  securitySchemes:
-    ` + name + `: {type: ` + typ + `}
-`,
-		"a.arazzo.yaml": `arazzo: 1.1.0
-info: {title: a, version: '1'}
-sourceDescriptions:
-  - {name: events, url: ./events.asyncapi.yaml, type: asyncapi}
-workflows:
-  - workflowId: w
-    steps:
-      - stepId: send
-        operationId: record
-        action: send
-        requestBody: {payload: {what: login}}
-`,
-	}
+	files := brokertest.SecuredSend(host, protocol, name, typ, "")
 	for n, text := range files {
 		if err := os.WriteFile(filepath.Join(dir, n), []byte(text), 0o644); err != nil {
 			t.Fatal(err)
