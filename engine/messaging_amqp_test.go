@@ -334,6 +334,9 @@ func TestAMQPMandatoryAndBadBindings(t *testing.T) {
 	b := rabbit.Get(t)
 	_, port, _ := net.SplitHostPort(b.Addr())
 	opts := &engine.Options{ServerVariables: map[string]map[string]string{"shipping": {"port": port}}}
+	if err := rawChannel(t, b, rabbitVhost).ExchangeDeclare("arazzo.shipping", "direct", false, false, false, false, nil); err != nil {
+		t.Fatal(err)
+	}
 	plan := loadShipping(t, shippingDesc, shippingFlows)
 	_, err := plan.Run(context.Background(), "lose", nil, opts)
 	if err == nil || !strings.Contains(err.Error(), `no queue is bound to exchange "amq.topic" with routing key "nobody.listens"`) {
