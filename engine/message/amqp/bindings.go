@@ -37,6 +37,7 @@ type exchangeSpec struct {
 	// described is set when the binding gives the exchange's type: it is
 	// declared as described, else only checked to exist.
 	described bool
+	builtin   bool // amq.topic for a channel without a binding
 }
 
 type queueSpec struct {
@@ -88,7 +89,8 @@ func (c *conn) route(channel string, b *message.Bindings) (*route, error) {
 			}
 		}
 		if e.name == "" && e.kind == "" {
-			e.name, e.kind = DefaultExchange, "topic"
+			// Every RabbitMQ virtual host has it: no need to check.
+			e.name, e.kind, e.builtin = DefaultExchange, "topic", true
 		}
 		e.described = e.kind != "" && ex["type"] != nil
 		if e.durable, err = optBool(ex, "durable", "channel"); err != nil {
@@ -150,7 +152,7 @@ func (c *conn) route(channel string, b *message.Bindings) (*route, error) {
 // or, when the binding does not give its type (or it is a pre-declared
 // amq.* exchange), by checking that it does. Called with v.mu held.
 func (e *exchangeSpec) declare(v *vconn, ch *amqp091.Channel) error {
-	if e.name == "" || v.declared["x:"+e.name] {
+	if e.name == "" || e.builtin || v.declared["x:"+e.name] {
 		return nil
 	}
 	if !e.described || strings.HasPrefix(e.name, "amq.") {
