@@ -117,6 +117,12 @@ channels:
         queue: {name: arazzo.jobs, durable: false, exclusive: false, autoDelete: false}
     messages:
       job: {$ref: '#/components/messages/job'}
+  broadcast:
+    address: news
+    bindings:
+      amqp: {exchange: {type: fanout}}
+    messages:
+      job: {$ref: '#/components/messages/job'}
   nowhere:
     address: nobody.listens
     messages:
@@ -201,6 +207,17 @@ workflows:
         timeout: 5000
         outputs: {what: $message.payload#/what}
     outputs: {what: $steps.recv.outputs.what}
+  - workflowId: broadcast
+    steps:
+      - stepId: send
+        channelPath: '{$sourceDescriptions.shipping.url}#/channels/broadcast'
+        action: send
+        requestBody: {payload: {id: n-1}}
+      - stepId: recv
+        channelPath: '{$sourceDescriptions.shipping.url}#/channels/broadcast'
+        action: receive
+        correlationId: n-1
+        timeout: 5000
   - workflowId: lose
     steps:
       - stepId: send
@@ -324,6 +341,23 @@ func TestAMQPQueueChannel(t *testing.T) {
 	}
 	if _, err := raw.QueueDelete("arazzo.jobs", false, false, false); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// An exchange binding with a type and no name is RabbitMQ's pre-declared
+// exchange of that type: a fanout channel goes through amq.fanout, where
+// every bound queue gets the message whatever the key.
+func TestAMQPNamelessExchangeIsThePredeclaredOne(t *testing.T) {
+	b := rabbit.Get(t)
+	_, port, _ := net.SplitHostPort(b.Addr())
+	raw := rawChannel(t, b, rabbitVhost)
+	q := rawQueue(t, raw, "amq.fanout", "unrelated-key")
+	plan := loadShipping(t, shippingDesc, shippingFlows)
+	if _, err := plan.Run(context.Background(), "broadcast", nil, &engine.Options{ServerVariables: map[string]map[string]string{"shipping": {"port": port}}}); err != nil {
+		t.Fatal(err)
+	}
+	if d, ok, err := raw.Get(q, true); err != nil || !ok || d.RoutingKey != "news" || d.Exchange != "amq.fanout" {
+		t.Fatalf("%+v %v %v", d, ok, err)
 	}
 }
 

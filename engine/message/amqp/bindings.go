@@ -88,9 +88,16 @@ func (c *conn) route(channel string, b *message.Bindings) (*route, error) {
 				return nil, bindingError("channel", "exchange type is topic, direct, fanout, headers or default, found %q", e.kind)
 			}
 		}
-		if e.name == "" && e.kind == "" {
+		switch {
+		case e.name == "" && e.kind == "":
 			// Every RabbitMQ virtual host has it: no need to check.
 			e.name, e.kind, e.builtin = DefaultExchange, "topic", true
+		case e.name == "" && strings.HasPrefix(e.kind, "x-"):
+			return nil, bindingError("channel", "an exchange of type %s needs a name", e.kind)
+		case e.name == "" && e.kind != "default":
+			// A type without a name: the pre-declared exchange of that
+			// type (amq.direct, amq.fanout, amq.headers, amq.topic).
+			e.name, e.builtin = "amq."+e.kind, true
 		}
 		e.described = e.kind != "" && ex["type"] != nil
 		if e.durable, err = optBool(ex, "durable", "channel"); err != nil {
