@@ -3,6 +3,7 @@ package rabbitbroker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"sync"
 	"time"
@@ -43,7 +44,7 @@ func (s *Shared) Get(t TB) *Broker {
 	case errors.Is(s.err, ErrNotInstalled) && os.Getenv(RequireEnv) == "1":
 		t.Fatalf("%v; %s=1 requires it", s.err, RequireEnv)
 	case errors.Is(s.err, ErrNotInstalled):
-		t.Skip("skipped: ", s.err, " (set ", RequireEnv, "=1 to fail instead)")
+		t.Skip(fmt.Sprintf("skipped: %v (set %s=1 to fail instead)", s.err, RequireEnv))
 	case s.err != nil:
 		t.Fatalf("starting RabbitMQ: %v", s.err)
 	case first:
