@@ -344,6 +344,55 @@ func TestAMQPQueueChannel(t *testing.T) {
 	}
 }
 
+// A server that names no virtual host: a channel binding's vhost says
+// where its exchange is, and the run opens a connection there too.
+func TestAMQPVirtualHostFromTheBinding(t *testing.T) {
+	b := rabbit.Get(t)
+	_, port, _ := net.SplitHostPort(b.Addr())
+	raw := rawChannel(t, b, rabbitVhost)
+	if err := raw.ExchangeDeclare("arazzo.shipping", "direct", false, false, false, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	q := rawQueue(t, raw, "arazzo.shipping", "shipments.eu")
+	desc := strings.Replace(shippingDesc, "    pathname: /orders-test\n", "", 1)
+	desc = strings.Replace(desc, "type: direct, durable: false, autoDelete: false}", "type: direct, durable: false, autoDelete: false, vhost: orders-test}", 1)
+	plan := loadShipping(t, desc, shippingFlows)
+	if _, err := plan.Run(context.Background(), "ship", map[string]any{"corr": "c-9", "region": "eu"}, &engine.Options{ServerVariables: map[string]map[string]string{"shipping": {"port": port}}}); err != nil {
+		t.Fatal(err)
+	}
+	if d, ok, err := raw.Get(q, true); err != nil || !ok || d.CorrelationId != "c-9" {
+		t.Fatalf("%+v %v %v", d, ok, err)
+	}
+}
+
+// userPassword credentials come from the auth layers (--auth
+// SOURCE.SCHEME=USER:PASSWORD) and log in with PLAIN.
+func TestAMQPCredentialsFromAuthLayers(t *testing.T) {
+	b := rabbit.Get(t)
+	dir := writeFiles(t, brokertest.SecuredSend(b.Addr(), "amqp", "login", "userPassword", ""))
+	plan, diags := engine.LoadFile(context.Background(), filepath.Join(dir, "a.arazzo.yaml"), &source.Loader{}, engine.WithTransports(amqptransport.New()))
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	run := func(cred string) error {
+		v, err := security.ParseFlags([]string{"events.login=" + cred})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, err = security.Check(v, "--auth", security.PlanSchemes(plan)); err != nil {
+			t.Fatal(err)
+		}
+		_, err = plan.Run(context.Background(), "w", nil, &engine.Options{Middleware: []engine.Middleware{security.New(security.Config{Layers: []security.Layer{v.Layer("--auth")}})}})
+		return err
+	}
+	if err := run(rabbitUser + ":" + rabbitPassword); err != nil {
+		t.Fatalf("with credentials: %v", err)
+	}
+	if err := run(rabbitUser + ":wrong-CANARY"); err == nil || strings.Contains(err.Error(), "CANARY") || !strings.Contains(err.Error(), "the broker refused user svc") {
+		t.Fatalf("wrong password: %v", err)
+	}
+}
+
 // An exchange binding with a type and no name is RabbitMQ's pre-declared
 // exchange of that type: a fanout channel goes through amq.fanout, where
 // every bound queue gets the message whatever the key.
