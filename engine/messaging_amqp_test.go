@@ -17,7 +17,6 @@ import (
 	amqp091 "github.com/rabbitmq/amqp091-go"
 
 	"github.com/arazzo-go/arazzo/engine"
-	"github.com/arazzo-go/arazzo/engine/auth/security"
 	"github.com/arazzo-go/arazzo/engine/internal/brokertest"
 	amqptransport "github.com/arazzo-go/arazzo/engine/message/amqp"
 	"github.com/arazzo-go/arazzo/engine/message/kafka"
@@ -374,17 +373,7 @@ func TestAMQPCredentialsFromAuthLayers(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatal(diags.Error())
 	}
-	run := func(cred string) error {
-		v, err := security.ParseFlags([]string{"events.login=" + cred})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if v, err = security.Check(v, "--auth", security.PlanSchemes(plan)); err != nil {
-			t.Fatal(err)
-		}
-		_, err = plan.Run(context.Background(), "w", nil, &engine.Options{Middleware: []engine.Middleware{security.New(security.Config{Layers: []security.Layer{v.Layer("--auth")}})}})
-		return err
-	}
+	run := func(cred string) error { return brokertest.RunWithAuth(t, plan, "events.login="+cred) }
 	if err := run(rabbitUser + ":" + rabbitPassword); err != nil {
 		t.Fatalf("with credentials: %v", err)
 	}
@@ -475,17 +464,7 @@ func TestAMQPCancellationLeavesNothingRunning(t *testing.T) {
 func TestAMQPClientCertificate(t *testing.T) {
 	b := rabbit.Get(t)
 	plan := brokerPlanFor(t, b.TLSAddr(), "amqps", "cert", "X509", &amqptransport.Transport{ConnectTimeout: 2 * time.Second})
-	run := func(flags ...string) error {
-		v, err := security.ParseFlags(flags)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if v, err = security.Check(v, "--auth", security.PlanSchemes(plan)); err != nil {
-			t.Fatal(err)
-		}
-		_, err = plan.Run(context.Background(), "w", nil, &engine.Options{Middleware: []engine.Middleware{security.New(security.Config{Layers: []security.Layer{v.Layer("--auth")}})}})
-		return err
-	}
+	run := func(flags ...string) error { return brokertest.RunWithAuth(t, plan, flags...) }
 	ca, cert, key := rabbitCerts[0], rabbitCerts[1], rabbitCerts[2]
 	if err := run("events.cert=" + cert + "," + key + "," + ca); err != nil {
 		t.Fatalf("with the client certificate: %v", err)

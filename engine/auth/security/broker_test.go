@@ -33,19 +33,10 @@ func TestBrokerCredentialsFromAuthLayers(t *testing.T) {
 		t.Fatalf("schemes %v", got)
 	}
 	run := func(cred string) error {
-		var layers []security.Layer
-		if cred != "" {
-			v, err := security.ParseFlags([]string{"events.sasl=" + cred})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if v, err = security.Check(v, "--auth", security.PlanSchemes(plan)); err != nil {
-				t.Fatal(err)
-			}
-			layers = append(layers, v.Layer("--auth"))
+		if cred == "" {
+			return brokertest.RunWithAuth(t, plan)
 		}
-		_, err := plan.Run(context.Background(), "w", nil, &engine.Options{Middleware: []engine.Middleware{security.New(security.Config{Layers: layers})}})
-		return err
+		return brokertest.RunWithAuth(t, plan, "events.sasl="+cred)
 	}
 	if err := run("svc:pa55-CANARY"); err != nil {
 		t.Fatalf("with credentials: %v", err)
@@ -82,17 +73,7 @@ func TestBrokerClientCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	plan := brokerPlan(t, s.Addr().String(), "nats", "cert", "X509", &natstransport.Transport{ConnectTimeout: 2 * time.Second})
-	run := func(flags ...string) error {
-		v, err := security.ParseFlags(flags)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if v, err = security.Check(v, "--auth", security.PlanSchemes(plan)); err != nil {
-			t.Fatal(err)
-		}
-		_, err = plan.Run(context.Background(), "w", nil, &engine.Options{Middleware: []engine.Middleware{security.New(security.Config{Layers: []security.Layer{v.Layer("--auth")}})}})
-		return err
-	}
+	run := func(flags ...string) error { return brokertest.RunWithAuth(t, plan, flags...) }
 	if err := run("events.cert=" + cert + "," + key + "," + ca); err != nil {
 		t.Fatalf("with the client certificate: %v", err)
 	}

@@ -1,6 +1,14 @@
-// Package brokertest holds documents that tests of several packages run
-// against brokers.
+// Package brokertest holds documents and helpers that tests of several
+// packages use against brokers.
 package brokertest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/arazzo-go/arazzo/engine"
+	"github.com/arazzo-go/arazzo/engine/auth/security"
+)
 
 // SecuredSend returns the files of a one-step workflow (a.arazzo.yaml,
 // workflow w, step send) that sends to an AsyncAPI source (events) on
@@ -41,4 +49,24 @@ workflows:
 ` + params + `        requestBody: {payload: {what: login}}
 `,
 	}
+}
+
+// RunWithAuth runs workflow w of plan with --auth flags (SOURCE.SCHEME=
+// VALUE) through the security middleware, as the CLI gives them. Flags
+// that do not parse or check are the test's failure.
+func RunWithAuth(t testing.TB, plan *engine.Plan, flags ...string) error {
+	t.Helper()
+	var layers []security.Layer
+	if len(flags) > 0 {
+		v, err := security.ParseFlags(flags)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, err = security.Check(v, "--auth", security.PlanSchemes(plan)); err != nil {
+			t.Fatal(err)
+		}
+		layers = append(layers, v.Layer("--auth"))
+	}
+	_, err := plan.Run(context.Background(), "w", nil, &engine.Options{Middleware: []engine.Middleware{security.New(security.Config{Layers: layers})}})
+	return err
 }
