@@ -31,7 +31,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -65,6 +64,7 @@ func (t *Transport) timeout() time.Duration {
 // names ("/" when none). Connections to other virtual hosts, which a
 // channel binding may name, are opened when first needed.
 func (t *Transport) Dial(ctx context.Context, ep message.Endpoint) (message.Conn, error) {
+	ep.Host = withDefaultPort(ep.Host, ep.Protocol)
 	if strings.EqualFold(ep.Protocol, "amqps") && ep.TLS == nil {
 		ep.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
@@ -73,11 +73,7 @@ func (t *Transport) Dial(ctx context.Context, ep message.Endpoint) (message.Conn
 		ep.TLS.ServerName, _, _ = net.SplitHostPort(ep.Host)
 	}
 	c := &conn{t: t, ep: ep, vhosts: map[string]*vconn{}, subs: map[*subscription]bool{}}
-	vhost, err := pathVhost(ep.Path)
-	if err != nil {
-		return nil, err
-	}
-	c.vhost = vhost
+	c.vhost = pathVhost(ep.Path)
 	// Connect now: a broker that is down or refuses the credentials fails
 	// the first step that needs it, naming the address.
 	if _, err := c.vconn(ctx, c.defaultVhost()); err != nil {
@@ -86,17 +82,27 @@ func (t *Transport) Dial(ctx context.Context, ep message.Endpoint) (message.Conn
 	return c, nil
 }
 
-// pathVhost reads the virtual host from a URL path (/vhost, with %2f for
-// a slash); "" when the path names none.
-func pathVhost(p string) (string, error) {
+// withDefaultPort adds AMQP's port to a host that has none (5672, 5671
+// for amqps), as AMQP URLs mean.
+func withDefaultPort(host, protocol string) string {
+	if _, _, err := net.SplitHostPort(host); err == nil {
+		return host
+	}
+	port := "5672"
+	if strings.EqualFold(protocol, "amqps") {
+		port = "5671"
+	}
+	return net.JoinHostPort(strings.Trim(host, "[]"), port)
+}
+
+// pathVhost reads the virtual host from a URL path as the engine gives it,
+// already unescaped (amqp://HOST/%2f is "//", the vhost "/"); "" when the
+// path names none.
+func pathVhost(p string) string {
 	if p == "" || p == "/" {
-		return "", nil
+		return ""
 	}
-	v, err := url.PathUnescape(strings.TrimPrefix(p, "/"))
-	if err != nil {
-		return "", fmt.Errorf("amqp virtual host %q: %v", p, err)
-	}
-	return v, nil
+	return strings.TrimPrefix(p, "/")
 }
 
 type conn struct {
