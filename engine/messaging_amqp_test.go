@@ -345,6 +345,7 @@ func TestAMQPQueueChannel(t *testing.T) {
 
 // A server that names no virtual host: a channel binding's vhost says
 // where its exchange is, and the run opens a connection there too.
+// A --server URL's path names the virtual host, and wins over the binding.
 func TestAMQPVirtualHostFromTheBinding(t *testing.T) {
 	b := rabbit.Get(t)
 	_, port, _ := net.SplitHostPort(b.Addr())
@@ -360,6 +361,15 @@ func TestAMQPVirtualHostFromTheBinding(t *testing.T) {
 		t.Fatal(err)
 	}
 	if d, ok, err := raw.Get(q, true); err != nil || !ok || d.CorrelationId != "c-9" {
+		t.Fatalf("%+v %v %v", d, ok, err)
+	}
+	// The binding's vhost now does not exist: the URL's is used.
+	desc = strings.Replace(desc, "vhost: orders-test}", "vhost: nowhere}", 1)
+	plan = loadShipping(t, desc, shippingFlows)
+	if _, err := plan.Run(context.Background(), "ship", map[string]any{"corr": "c-10", "region": "eu"}, &engine.Options{Servers: map[string]string{"shipping": "amqp://" + b.Addr() + "/orders-test"}}); err != nil {
+		t.Fatal(err)
+	}
+	if d, ok, err := raw.Get(q, true); err != nil || !ok || d.CorrelationId != "c-10" {
 		t.Fatalf("%+v %v %v", d, ok, err)
 	}
 }
