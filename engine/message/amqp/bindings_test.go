@@ -80,7 +80,7 @@ func TestPublishing(t *testing.T) {
 	}
 	for _, c := range []struct {
 		header, value, want string
-		op              map[string]any
+		op                  map[string]any
 	}{
 		{"delivery-mode", "3", "header delivery-mode: the AMQP delivery-mode property is 1 (transient) or 2 (persistent)", nil},
 		{"priority", "high", "priority property is an integer from 0 to 255", nil},
