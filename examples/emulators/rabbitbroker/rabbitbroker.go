@@ -167,6 +167,10 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 		"RABBITMQ_ENABLED_PLUGINS_FILE=" + filepath.Join(dir, "enabled_plugins"),
 		"RABBITMQ_PLUGINS_EXPAND_DIR=" + filepath.Join(dir, "plugins-expand"),
 		"RABBITMQ_PID_FILE=" + filepath.Join(dir, "rabbit.pid"),
+		// The script then execs the Erlang VM instead of running it as a
+		// child: the process we start is beam itself, which Pdeathsig
+		// kills if this process dies without calling Close.
+		"RUNNING_UNDER_SYSTEMD=true",
 	}
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "RABBITMQ_") && !strings.HasPrefix(kv, "ERL_") && !strings.HasPrefix(kv, "HOME=") {
@@ -180,9 +184,9 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 	defer out.Close()
 	b.cmd = exec.Command(server)
 	b.cmd.Dir, b.cmd.Env, b.cmd.Stdout, b.cmd.Stderr = dir, env, out, out
-	// A process group of its own: the script, beam and its helpers are
-	// stopped together.
-	b.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// A process group of its own: beam and its helpers are stopped
+	// together.
+	b.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := b.cmd.Start(); err != nil {
 		close(b.done)
 		return fail(fmt.Errorf("starting %s: %v", server, err))
@@ -334,8 +338,8 @@ func (b *Broker) Close() {
 		// (erl_child_setup, inet_gethost) exit when it does.
 		_ = syscall.Kill(-b.cmd.Process.Pid, syscall.SIGKILL)
 		<-b.done
-		// beam is the script's child: wait until it is gone too, so that
-		// nothing is left running when Close returns.
+		// Wait until the whole group is gone, so that nothing is left
+		// running when Close returns.
 		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 			if err := syscall.Kill(-b.cmd.Process.Pid, 0); errors.Is(err, syscall.ESRCH) {
 				break
