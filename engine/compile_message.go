@@ -42,6 +42,8 @@ type MessageTarget struct {
 	// (nil where a message has none or it does not compile), for the
 	// contract checks.
 	schemas []messageSchemas
+	// binds are the AsyncAPI bindings handed to the transport.
+	binds *message.Bindings
 }
 
 type messageSchemas struct {
@@ -61,6 +63,26 @@ func (t *MessageTarget) ContentType(s *Step) string {
 		}
 	}
 	return "application/json"
+}
+
+// bindings are the AsyncAPI bindings of what the step sends or
+// receives: its channel's, its operation's when the step uses the
+// operation's own channel (not its reply), its first message's.
+func (t *MessageTarget) bindings() *message.Bindings {
+	b := &message.Bindings{}
+	if t.Channel != nil {
+		b.Channel = t.Channel.Bindings
+	}
+	if t.Operation != nil && t.Operation.Channel == t.Channel {
+		b.Operation = t.Operation.Bindings
+	}
+	if len(t.Messages) > 0 {
+		b.Message = t.Messages[0].Bindings
+	}
+	if b.Channel == nil && b.Operation == nil && b.Message == nil {
+		return nil
+	}
+	return b
 }
 
 // asyncServer is the server of an AsyncAPI source its steps use, chosen
@@ -164,6 +186,7 @@ func (c *compiler) messageStep(s *Step) {
 		return
 	}
 	s.Source, s.Message = ref, t
+	t.binds = t.bindings()
 	c.messageSchemas(s, t)
 	switch {
 	case ref.async.server == nil:

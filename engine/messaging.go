@@ -263,7 +263,12 @@ func (messageCall) start(ctx context.Context, f *frame, s *Step) error {
 	if err != nil {
 		return &RequestError{err}
 	}
-	sub, err := c.Subscribe(ctx, ch)
+	var sub message.Subscription
+	if bs, ok := c.(message.BindingSubscriber); ok {
+		sub, err = bs.SubscribeBound(ctx, ch, s.Message.binds)
+	} else {
+		sub, err = c.Subscribe(ctx, ch)
+	}
 	if err != nil {
 		return &MessageError{Step: s.ID, Op: "subscribe to " + ch, Server: ep.Host, Err: err}
 	}
@@ -292,7 +297,7 @@ func (messageCall) send(ctx context.Context, f *frame, s *Step, attempt int) *st
 	if err != nil {
 		return &stepOutcome{err: &RequestError{err}}
 	}
-	msg := &message.Message{Channel: ch, Header: map[string]string{}, ContentType: s.Message.ContentType(s)}
+	msg := &message.Message{Channel: ch, Header: map[string]string{}, ContentType: s.Message.ContentType(s), Bindings: s.Message.binds}
 	for _, p := range s.Params {
 		if p.In == "header" {
 			if v, ok := p.Value.Eval(f); ok {

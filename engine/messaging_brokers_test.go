@@ -24,6 +24,9 @@ type brokerCase struct {
 	// start starts a broker (with the order service when orders is not
 	// nil) and returns its address and a function that stops it.
 	start func(t *testing.T, orders *petstore.Orders, user, password string) (addr string, stop func())
+	// down, when set, gives an address where no broker answers (for a
+	// broker that start shares rather than starts).
+	down func(t *testing.T) string
 }
 
 var brokerCases = []brokerCase{
@@ -38,7 +41,7 @@ var brokerCases = []brokerCase{
 			})
 		}
 		return s.Addr().String(), func() { s.Shutdown(); s.WaitForShutdown() }
-	}},
+	}, nil},
 	{"mqtt", func(t *testing.T, orders *petstore.Orders, user, password string) (string, func()) {
 		b, err := mqttbroker.Start(mqttbroker.Config{User: user, Password: password})
 		if err != nil {
@@ -48,7 +51,18 @@ var brokerCases = []brokerCase{
 			serveOrders(t, func(ctx context.Context, ready chan<- struct{}) error { return orders.ServeMQTT(ctx, b.Addr(), ready) })
 		}
 		return b.Addr(), b.Close
-	}},
+	}, nil},
+	{scheme: "amqp", start: func(t *testing.T, orders *petstore.Orders, user, password string) (string, func()) {
+		// RabbitMQ is a subprocess shared by the package's tests; its
+		// users include svc (messaging_amqp_test.go).
+		b := rabbit.Get(t)
+		if orders != nil {
+			serveOrders(t, func(ctx context.Context, ready chan<- struct{}) error {
+				return orders.ServeAMQP(ctx, "amqp://guest:guest@"+b.Addr()+"/", ready)
+			})
+		}
+		return b.Addr(), func() {}
+	}, down: freeLoopbackAddr},
 }
 
 func (bc brokerCase) serve(t *testing.T, orders *petstore.Orders, user, password string) string {
@@ -107,11 +121,18 @@ func TestBrokersTimeoutCriteriaDownCredentialsCancel(t *testing.T) {
 			}
 		})
 		t.Run(bc.scheme+"/down", func(t *testing.T) {
-			addr, stop := bc.start(t, nil, "", "")
-			stop()
+			var addr string
+			if bc.down != nil {
+				addr = bc.down(t)
+			} else {
+				var stop func()
+				addr, stop = bc.start(t, nil, "", "")
+				stop()
+			}
 			plan := loadAsync(t, strings.Replace(asyncDoc, "TIMEOUT", "5000", 1))
 			_, err := plan.Run(context.Background(), "buy", nil, bc.opts(addr))
-			if !errors.Is(err, message.ErrBrokerUnreachable) {
+			var me *engine.MessageError
+			if !errors.Is(err, message.ErrBrokerUnreachable) || !strings.Contains(err.Error(), addr) || !errors.As(err, &me) || !strings.Contains(err.Error(), me.Step) {
 				t.Fatalf("err %v", err)
 			}
 		})

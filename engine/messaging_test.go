@@ -17,6 +17,7 @@ import (
 
 	"github.com/arazzo-go/arazzo/engine"
 	"github.com/arazzo-go/arazzo/engine/message"
+	amqptransport "github.com/arazzo-go/arazzo/engine/message/amqp"
 	"github.com/arazzo-go/arazzo/engine/message/kafka"
 	mqtttransport "github.com/arazzo-go/arazzo/engine/message/mqtt"
 	natstransport "github.com/arazzo-go/arazzo/engine/message/nats"
@@ -100,7 +101,7 @@ func loadAsync(t testing.TB, doc string) *engine.Plan {
 	dir := writeFiles(t, map[string]string{"pet-asyncapi.yaml": string(async), "a.arazzo.yaml": doc})
 	plan, diags := engine.LoadFile(context.Background(), filepath.Join(dir, "a.arazzo.yaml"), &source.Loader{},
 		engine.WithTransports(&kafka.Transport{ConnectTimeout: 2 * time.Second}, &natstransport.Transport{ConnectTimeout: 2 * time.Second},
-			&mqtttransport.Transport{ConnectTimeout: 2 * time.Second}))
+			&mqtttransport.Transport{ConnectTimeout: 2 * time.Second}, &amqptransport.Transport{ConnectTimeout: 2 * time.Second}))
 	if diags.HasErrors() {
 		t.Fatal(diags.Error())
 	}
@@ -287,6 +288,25 @@ func TestKafkaBackgroundReceiveJoinedByDependsOn(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
+	plan := mixedPlan(t, kafka.New())
+	log := &eventLog{}
+	res, err := plan.Run(context.Background(), "mixed", nil, &engine.Options{
+		Servers: map[string]string{"shop": srv.URL, "orders": "kafka://" + addr}, Observers: []engine.Observer{log}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outputs["status"] != "confirmed" || strings.Join(seen, ",") != "POST /orders,GET /orders/55" {
+		t.Fatalf("outputs %v, requests %v", res.Outputs, seen)
+	}
+	// listen started before place and finished after it.
+	checkJoinOrder(t, log)
+}
+
+// mixedPlan compiles a workflow whose receive (listen, on the pet
+// example's place-order channel) runs in the background while an HTTP
+// step (place, on shop) triggers its message; check depends on both.
+func mixedPlan(t *testing.T, trs ...message.Transport) *engine.Plan {
+	t.Helper()
 	api := `openapi: 3.0.3
 info: {title: shop, version: '1'}
 paths:
@@ -335,20 +355,17 @@ workflows:
 			t.Fatal(err)
 		}
 	}
-	plan, diags := engine.LoadFile(context.Background(), filepath.Join(dir, "m.arazzo.yaml"), &source.Loader{}, engine.WithTransports(kafka.New()))
+	plan, diags := engine.LoadFile(context.Background(), filepath.Join(dir, "m.arazzo.yaml"), &source.Loader{}, engine.WithTransports(trs...))
 	if diags.HasErrors() {
 		t.Fatal(diags.Error())
 	}
-	log := &eventLog{}
-	res, err := plan.Run(context.Background(), "mixed", nil, &engine.Options{
-		Servers: map[string]string{"shop": srv.URL, "orders": "kafka://" + addr}, Observers: []engine.Observer{log}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Outputs["status"] != "confirmed" || strings.Join(seen, ",") != "POST /orders,GET /orders/55" {
-		t.Fatalf("outputs %v, requests %v", res.Outputs, seen)
-	}
-	// listen started before place and finished after it.
+	return plan
+}
+
+// checkJoinOrder checks that listen started before place and finished
+// after it, and check ran once both had.
+func checkJoinOrder(t *testing.T, log *eventLog) {
+	t.Helper()
 	var order []string
 	for _, e := range log.ev {
 		if e.Kind == engine.StepStarted || e.Kind == engine.StepFinished {

@@ -18,6 +18,7 @@ import (
 	"github.com/arazzo-go/arazzo/engine/auth/security"
 	"github.com/arazzo-go/arazzo/engine/auth/sigv4"
 	"github.com/arazzo-go/arazzo/engine/message"
+	amqptransport "github.com/arazzo-go/arazzo/engine/message/amqp"
 	"github.com/arazzo-go/arazzo/engine/message/kafka"
 	mqtttransport "github.com/arazzo-go/arazzo/engine/message/mqtt"
 	natstransport "github.com/arazzo-go/arazzo/engine/message/nats"
@@ -192,7 +193,7 @@ func brokerScheme(scheme string) bool {
 
 // transports are the broker transports of AsyncAPI steps the CLI links.
 func transports() []message.Transport {
-	return []message.Transport{kafka.New(), natstransport.New(), mqtttransport.New(), wstransport.New()}
+	return []message.Transport{kafka.New(), natstransport.New(), mqtttransport.New(), wstransport.New(), amqptransport.New()}
 }
 
 // protocols are the wire protocols the CLI knows, beyond plain HTTP, and

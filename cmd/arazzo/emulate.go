@@ -15,7 +15,7 @@ import (
 func newEmulateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "emulate",
-		Short:   "Serve a local emulator (an AWS API, the auth example's API, or a Kafka, NATS, MQTT or WebSocket order service)",
+		Short:   "Serve a local emulator (an AWS API, the auth example's API, or a Kafka, NATS, MQTT, WebSocket or AMQP order service)",
 		Example: "  arazzo emulate healthlake --addr 127.0.0.1:8089\n  arazzo emulate auth --addr 127.0.0.1:8090\n  arazzo emulate kafka --addr 127.0.0.1:9092 --petstore 127.0.0.1:8091",
 	}
 	var addr, region, finalStatus string
@@ -59,7 +59,8 @@ credentials, and prints the data store id and the credentials to use.`,
 	cmd.AddCommand(hl, newEmulateAuthCmd(), newEmulateKafkaCmd(),
 		newEmulateBrokerCmd("nats", "NATS server", "nats-server itself, as a library", "127.0.0.1:4222", natsEmulator),
 		newEmulateBrokerCmd("mqtt", "MQTT broker", "mochi-mqtt, MQTT 3.1.1 and 5", "127.0.0.1:1883", mqttEmulator),
-		newEmulateBrokerCmd("websocket", "WebSocket order service", "coder/websocket; orders and replies on one connection at /orders, the correlation id in the payload", "127.0.0.1:8092", wsEmulator))
+		newEmulateBrokerCmd("websocket", "WebSocket order service", "coder/websocket; orders and replies on one connection at /orders, the correlation id in the payload", "127.0.0.1:8092", wsEmulator),
+		newEmulateAMQPCmd())
 	return cmd
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/arazzo-go/arazzo/examples/emulators/healthlake"
 	"github.com/arazzo-go/arazzo/examples/emulators/petstore"
+	"github.com/arazzo-go/arazzo/examples/emulators/rabbitbroker"
 )
 
 // Most CLI tests are scripts run in this process (script_test.go). The
@@ -41,7 +43,9 @@ func TestMain(m *testing.M) {
 	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	// Nor a schema cache in the developer's home (schema_cache.txtar tests it).
 	os.Setenv("ARAZZO_CACHE", "off")
-	os.Exit(m.Run())
+	code := m.Run()
+	rabbit.Close() // the scripts' RabbitMQ, if one started it
+	os.Exit(code)
 }
 
 // startCLI starts the CLI as a process and returns its stdout.
@@ -156,17 +160,54 @@ func TestEmulateBrokersServeThePetExample(t *testing.T) {
 			if !ok {
 				t.Fatalf("unexpected banner %q", line)
 			}
-			var stdout, stderr strings.Builder
-			code := run(t.Context(), host{getenv: func(string) string { return "" }}, []string{"run", "../../examples/pet-purchase/pet-purchase.arazzo.yaml",
-				"--server", "asyncOrderApiDescription=" + brokerURL, "--server", "petStoreDescription=" + store.URL, "--output", "json"}, strings.NewReader(""), &stdout, &stderr)
-			if code != 0 || !strings.Contains(stdout.String(), `"orderId": 1007`) {
-				t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
-			}
-			cmd.Process.Signal(syscall.SIGINT)
-			if err := cmd.Wait(); err != nil {
-				t.Fatalf("the emulator stops cleanly on SIGINT: %v", err)
-			}
+			runPetExampleThenStop(t, cmd, brokerURL, store.URL)
 		})
+	}
+}
+
+// arazzo emulate amqp starts a RabbitMQ (skipped without rabbitmq-server
+// unless ARAZZO_REQUIRE_BROKERS=1) with the order service on it; the pet
+// purchase example runs against it with --server, and SIGINT stops the
+// broker and leaves nothing listening.
+func TestEmulateAMQPServesThePetExample(t *testing.T) {
+	if _, err := rabbitbroker.ServerPath(); err != nil {
+		(&rabbitbroker.Shared{}).Get(t) // skips, or fails when brokers are required
+	}
+	store := httptest.NewServer(petstore.NewStore())
+	defer store.Close()
+	cmd, r := startCLI(t, "emulate", "amqp", "--addr", "127.0.0.1:0")
+	line, err := r.ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	rest, ok := strings.CutPrefix(strings.TrimSpace(line), "RabbitMQ listening on ")
+	if !ok {
+		t.Fatalf("unexpected banner %q", line)
+	}
+	brokerURL, _, _ := strings.Cut(rest, " ")
+	if line, err = r.ReadString('\n'); err != nil || !strings.Contains(line, "order service") {
+		t.Fatalf("%q %v", line, err)
+	}
+	runPetExampleThenStop(t, cmd, brokerURL, store.URL)
+	if c, err := net.Dial("tcp", strings.TrimPrefix(brokerURL, "amqp://")); err == nil {
+		c.Close()
+		t.Fatalf("RabbitMQ still listens on %s after the emulator stopped", brokerURL)
+	}
+}
+
+// runPetExampleThenStop runs the pet purchase example against an
+// emulator's broker and a pet store, then stops the emulator with SIGINT.
+func runPetExampleThenStop(t *testing.T, emulator *exec.Cmd, brokerURL, storeURL string) {
+	t.Helper()
+	var stdout, stderr strings.Builder
+	code := run(t.Context(), host{getenv: func(string) string { return "" }}, []string{"run", "../../examples/pet-purchase/pet-purchase.arazzo.yaml",
+		"--server", "asyncOrderApiDescription=" + brokerURL, "--server", "petStoreDescription=" + storeURL, "--output", "json"}, strings.NewReader(""), &stdout, &stderr)
+	if code != 0 || !strings.Contains(stdout.String(), `"orderId": 1007`) {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	emulator.Process.Signal(syscall.SIGINT)
+	if err := emulator.Wait(); err != nil {
+		t.Fatalf("the emulator stops cleanly on SIGINT: %v", err)
 	}
 }
 

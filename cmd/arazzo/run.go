@@ -249,7 +249,7 @@ func parseRunFlags(fl *runFlags, files []string, stdin io.Reader) (engine.Option
 			return base, nil, fmt.Errorf("--server %q: want SOURCE=URL", s)
 		}
 		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https" && !brokerScheme(pu.Scheme)) || pu.Host == "" {
-			return base, nil, fmt.Errorf("--server %s: %q is not an absolute http(s) URL (for example http://localhost:8080/v1) or a broker address (kafka://localhost:9092, nats://localhost:4222, mqtt://localhost:1883)", name, u)
+			return base, nil, fmt.Errorf("--server %s: %q is not an absolute http(s) URL (for example http://localhost:8080/v1) or a broker address (kafka://localhost:9092, nats://localhost:4222, mqtt://localhost:1883, amqp://localhost:5672)", name, u)
 		}
 		base.Servers[name] = u
 	}

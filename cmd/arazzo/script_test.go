@@ -21,6 +21,8 @@ import (
 
 	"github.com/arazzo-go/arazzo/examples/emulators/authserver"
 	"github.com/arazzo-go/arazzo/examples/emulators/healthlake"
+	"github.com/arazzo-go/arazzo/examples/emulators/petstore"
+	"github.com/arazzo-go/arazzo/examples/emulators/rabbitbroker"
 	"github.com/arazzo-go/arazzo/examples/emulators/sigv4verify"
 )
 
@@ -39,7 +41,8 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:           "testdata/script",
 		Setup:         func(env *testscript.Env) error { return setupScript(env, testdata) },
-		Cmds:          map[string]func(*testscript.TestScript, bool, []string){"arazzo": cmdArazzo, "exitcode": cmdExitcode, "hits": cmdHits, "events": cmdEvents},
+		Cmds:          map[string]func(*testscript.TestScript, bool, []string){"arazzo": cmdArazzo, "exitcode": cmdExitcode, "hits": cmdHits, "events": cmdEvents, "rabbitmq": cmdRabbitMQ},
+		Condition:     scriptCondition,
 		UpdateScripts: *update,
 	})
 }
@@ -356,3 +359,58 @@ func checkGolden(t *testing.T, path, got string) {
 }
 
 const seedDoc = "../../workflows/amazon-healthlake-export.arazzo.yaml"
+
+// scriptCondition answers the scripts' own conditions: [rabbitmq] is
+// whether RabbitMQ is installed. Without it a script guarded by
+// "[!rabbitmq] skip" is skipped, unless ARAZZO_REQUIRE_BROKERS=1, which
+// makes the condition an error.
+func scriptCondition(cond string) (bool, error) {
+	switch cond {
+	case "rabbitmq":
+		_, err := rabbitbroker.ServerPath()
+		if err != nil && os.Getenv(rabbitbroker.RequireEnv) == "1" {
+			return false, fmt.Errorf("%v; %s=1 requires it", err, rabbitbroker.RequireEnv)
+		}
+		return err == nil, nil
+	}
+	return false, fmt.Errorf("unknown condition %q", cond)
+}
+
+// The scripts' RabbitMQ: one broker for the test binary, started by the
+// first script that asks (TestMain stops it). Its users are guest and svc
+// (password $RABBITMQ_PASSWORD, a canary).
+var rabbit = &rabbitbroker.Shared{Config: rabbitbroker.Config{Users: []rabbitbroker.User{
+	{Name: "guest", Password: "guest"}, {Name: "svc", Password: rabbitCanary}}}}
+
+const rabbitCanary = "CANARY-amqp-5e2b7c"
+
+// cmdRabbitMQ starts the shared RabbitMQ if needed and the pet example's
+// order service on it for the rest of the script, and exports the
+// broker's address as $RABBITMQ and svc's password as $RABBITMQ_PASSWORD.
+func cmdRabbitMQ(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: rabbitmq")
+	}
+	b := rabbit.Get(scriptTB{ts})
+	ctx, cancel := context.WithCancel(context.Background())
+	ready, done := make(chan struct{}), make(chan error, 1)
+	go func() { done <- (&petstore.Orders{}).ServeAMQP(ctx, "amqp://guest:guest@"+b.Addr()+"/", ready) }()
+	ts.Defer(func() { cancel(); <-done })
+	select {
+	case <-ready:
+	case err := <-done:
+		ts.Fatalf("the order service did not start: %v", err)
+	}
+	ts.Setenv("RABBITMQ", b.Addr())
+	ts.Setenv("RABBITMQ_PASSWORD", rabbitCanary)
+}
+
+// scriptTB is what rabbitbroker.Shared needs of a test, for a script.
+type scriptTB struct{ ts *testscript.TestScript }
+
+func (scriptTB) Helper() {}
+func (s scriptTB) Skip(args ...any) {
+	s.ts.Fatalf("%s (guard the script with [!rabbitmq] skip)", fmt.Sprint(args...))
+}
+func (s scriptTB) Fatalf(format string, args ...any) { s.ts.Fatalf(format, args...) }
+func (s scriptTB) Logf(format string, args ...any)   { s.ts.Logf(format, args...) }

@@ -32,6 +32,30 @@ type Message struct {
 	Header      map[string]string
 	Payload     []byte
 	ContentType string
+	// Bindings are the AsyncAPI bindings of what is sent; nil for none.
+	Bindings *Bindings
+}
+
+// Bindings are the AsyncAPI bindings that apply to a step's message: the
+// channel's, the operation's (nil for a channelPath step) and the
+// message's, each keyed by protocol as the description writes them
+// (bindings.amqp). A transport reads its own protocol's entries and
+// ignores the rest, so the engine need not know any protocol's bindings.
+type Bindings struct {
+	Channel, Operation, Message map[string]any
+}
+
+// Of returns the bindings of one protocol (channel, operation, message),
+// each nil when absent or not an object.
+func (b *Bindings) Of(protocol string) (channel, operation, message map[string]any) {
+	if b == nil {
+		return nil, nil, nil
+	}
+	get := func(m map[string]any) map[string]any {
+		v, _ := m[protocol].(map[string]any)
+		return v
+	}
+	return get(b.Channel), get(b.Operation), get(b.Message)
 }
 
 // HeaderNames returns the header names in a stable order.
@@ -72,6 +96,13 @@ type Conn interface {
 	// Subscribe returns is delivered to the subscription.
 	Subscribe(ctx context.Context, channel string) (Subscription, error)
 	Close() error
+}
+
+// BindingSubscriber is a Conn whose subscriptions depend on the AsyncAPI
+// bindings (AMQP: which exchange or queue a channel is). The engine
+// calls SubscribeBound rather than Subscribe on a Conn that has it.
+type BindingSubscriber interface {
+	SubscribeBound(ctx context.Context, channel string, b *Bindings) (Subscription, error)
 }
 
 // Subscription delivers the messages of one channel.

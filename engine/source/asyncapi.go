@@ -358,6 +358,10 @@ func (l *asyncLoader) servers(top *yaml.Node, v3 bool) error {
 }
 
 func (l *asyncLoader) message(n *yaml.Node, name string) (*AsyncMessage, error) {
+	if r := get(n, "$ref"); name == "" && r != nil {
+		// A 2.6 operation's message: named by its reference.
+		name = r.Value[strings.LastIndex(r.Value, "/")+1:]
+	}
 	n, err := l.deref(n)
 	if err != nil || n == nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/arazzo-go/arazzo/engine"
 	"github.com/arazzo-go/arazzo/engine/auth/security"
+	"github.com/arazzo-go/arazzo/engine/internal/brokertest"
 	"github.com/arazzo-go/arazzo/engine/message"
 	"github.com/arazzo-go/arazzo/engine/message/kafka"
 	natstransport "github.com/arazzo-go/arazzo/engine/message/nats"
@@ -32,19 +33,10 @@ func TestBrokerCredentialsFromAuthLayers(t *testing.T) {
 		t.Fatalf("schemes %v", got)
 	}
 	run := func(cred string) error {
-		var layers []security.Layer
-		if cred != "" {
-			v, err := security.ParseFlags([]string{"events.sasl=" + cred})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if v, err = security.Check(v, "--auth", security.PlanSchemes(plan)); err != nil {
-				t.Fatal(err)
-			}
-			layers = append(layers, v.Layer("--auth"))
+		if cred == "" {
+			return brokertest.RunWithAuth(t, plan)
 		}
-		_, err := plan.Run(context.Background(), "w", nil, &engine.Options{Middleware: []engine.Middleware{security.New(security.Config{Layers: layers})}})
-		return err
+		return brokertest.RunWithAuth(t, plan, "events.sasl="+cred)
 	}
 	if err := run("svc:pa55-CANARY"); err != nil {
 		t.Fatalf("with credentials: %v", err)
@@ -81,17 +73,7 @@ func TestBrokerClientCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	plan := brokerPlan(t, s.Addr().String(), "nats", "cert", "X509", &natstransport.Transport{ConnectTimeout: 2 * time.Second})
-	run := func(flags ...string) error {
-		v, err := security.ParseFlags(flags)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if v, err = security.Check(v, "--auth", security.PlanSchemes(plan)); err != nil {
-			t.Fatal(err)
-		}
-		_, err = plan.Run(context.Background(), "w", nil, &engine.Options{Middleware: []engine.Middleware{security.New(security.Config{Layers: []security.Layer{v.Layer("--auth")}})}})
-		return err
-	}
+	run := func(flags ...string) error { return brokertest.RunWithAuth(t, plan, flags...) }
 	if err := run("events.cert=" + cert + "," + key + "," + ca); err != nil {
 		t.Fatalf("with the client certificate: %v", err)
 	}
@@ -109,35 +91,7 @@ func TestBrokerClientCertificate(t *testing.T) {
 func brokerPlan(t *testing.T, host, protocol, name, typ string, tr message.Transport) *engine.Plan {
 	t.Helper()
 	dir := t.TempDir()
-	files := map[string]string{
-		"events.asyncapi.yaml": `asyncapi: 3.0.0
-info: {title: events, version: '1'}
-servers:
-  prod:
-    host: ` + host + `
-    protocol: ` + protocol + `
-    security: [{$ref: '#/components/securitySchemes/` + name + `'}]
-channels:
-  audit: {address: audit}
-operations:
-  record: {action: receive, channel: {$ref: '#/channels/audit'}}
-components:
-  securitySchemes:
-    ` + name + `: {type: ` + typ + `}
-`,
-		"a.arazzo.yaml": `arazzo: 1.1.0
-info: {title: a, version: '1'}
-sourceDescriptions:
-  - {name: events, url: ./events.asyncapi.yaml, type: asyncapi}
-workflows:
-  - workflowId: w
-    steps:
-      - stepId: send
-        operationId: record
-        action: send
-        requestBody: {payload: {what: login}}
-`,
-	}
+	files := brokertest.SecuredSend(host, protocol, name, typ, "")
 	for n, text := range files {
 		if err := os.WriteFile(filepath.Join(dir, n), []byte(text), 0o644); err != nil {
 			t.Fatal(err)

@@ -131,8 +131,10 @@ func (o *Orders) reply(corr string, payload []byte, send func(corr string, body 
 	if o.Decoys {
 		send("someone-else", []byte(`{"orderId": 1}`))
 	}
-	send(corr, []byte(reply))
+	// Counted before the answer goes out: a test that has the answer
+	// must see the count.
 	o.Answered.Add(1)
+	send(corr, []byte(reply))
 }
 
 // ServeNATS answers orders on the NATS server at url (subjects named as
