@@ -197,9 +197,13 @@ type durable struct {
 
 func placeholder(name string) string { return "\x00arazzo-secret:" + name + "\x00" }
 
-// clientTokenName reports whether a parameter, member or input name is a
+// ClientTokenName reports whether a parameter, member or input name is a
 // client token (an idempotency key): the AWS ClientToken,
-// ClientRequestToken and IdempotencyToken, and Idempotency-Key.
+// ClientRequestToken and IdempotencyToken, and Idempotency-Key. Durable
+// runs record such inputs although their names sound secret: the token
+// must be the same when a request is sent again.
+func ClientTokenName(name string) bool { return clientTokenName(name) }
+
 func clientTokenName(name string) bool {
 	switch strings.Join(splitWords(name), "") {
 	case "clienttoken", "clientrequesttoken", "idempotencytoken", "idempotencykey", "xidempotencykey", "xamzclienttoken":

@@ -15,8 +15,9 @@ import (
 
 // NewInput makes the Input of a run of workflowID in plan (loaded from
 // document, whose engine.DocumentHash is hash): the secret inputs
-// encrypted under key (Key), the others as JSON. A run with secret
-// inputs and no key is refused: they would be in the history.
+// encrypted under key (Key), the others (client tokens among them, which
+// must be the same when a request is sent again) as JSON. A run with
+// secret inputs and no key is refused: they would be in the history.
 func NewInput(document, hash string, plan *engine.Plan, workflowID string, inputs map[string]any, key []byte) (Input, error) {
 	in := Input{Document: document, Hash: hash, WorkflowID: workflowID}
 	w := plan.Workflow(workflowID)
@@ -25,7 +26,7 @@ func NewInput(document, hash string, plan *engine.Plan, workflowID string, input
 	}
 	plain, secret := map[string]any{}, map[string]any{}
 	for k, v := range inputs {
-		if w.SecretInput(k) {
+		if w.SecretInput(k) && !engine.ClientTokenName(k) { // a client token is recorded, as by --state
 			secret[k] = v
 		} else {
 			plain[k] = v
