@@ -338,24 +338,32 @@ func TestTransportErrorRetriedByTemporal(t *testing.T) {
 	}
 }
 
-func TestRequestTimeoutNotRetriedForPOST(t *testing.T) {
-	srv := newJobServer(t, 1, 0)
-	srv.Slow = 2 * time.Second
-	w := newWorker(srv)
-	h := newHarness(t, w)
-	in := input(t, w, defaultInputs)
-	in.Settings.RequestTimeout = 500 * time.Millisecond
-	res, err := h.run(t, in)
-	var re *engine.RunError
-	if !errors.As(err, &re) || res == nil || re.StepID != "poll" {
-		t.Fatalf("want the poll step to fail, got %v", err)
-	}
-	// A GET is idempotent: Temporal tried it 5 times.
-	if n := srv.Count("GET /v1/jobs/{id}"); n != 5 {
-		t.Errorf("%d describes, want 5", n)
-	}
-	if n := srv.Count("POST /v1/jobs"); n != 1 {
-		t.Errorf("%d starts", n)
+// A request that timed out may have taken effect: Temporal sends a GET
+// again, never a POST (a second job would start).
+func TestRequestTimeouts(t *testing.T) {
+	for _, tc := range []struct {
+		route, step string
+		calls       int
+	}{
+		{"GET /v1/jobs/{id}", "poll", 5},
+		{"POST /v1/jobs", "start", 1},
+	} {
+		t.Run(tc.step, func(t *testing.T) {
+			srv := newJobServer(t, 1, 0)
+			srv.SlowRoute, srv.Slow = tc.route, 600*time.Millisecond
+			w := newWorker(srv)
+			h := newHarness(t, w)
+			in := input(t, w, defaultInputs)
+			in.Settings.RequestTimeout = 150 * time.Millisecond
+			res, err := h.run(t, in)
+			var re *engine.RunError
+			if !errors.As(err, &re) || res == nil || re.StepID != tc.step || !strings.Contains(re.Message, "Timeout") {
+				t.Fatalf("want step %s to fail with a timeout, got %v", tc.step, err)
+			}
+			if n := srv.Count(tc.route); n != tc.calls {
+				t.Errorf("%d calls of %s, want %d", n, tc.route, tc.calls)
+			}
+		})
 	}
 }
 

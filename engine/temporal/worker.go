@@ -185,18 +185,23 @@ func (w *Worker) Send(ctx context.Context, r Request) (*Response, error) {
 
 // transportFailure says whether Temporal retries a request that got no
 // response: always when nothing reached the server (the connection was
-// refused, the host is unknown), else only when sending it again is
-// harmless (an idempotent method); otherwise the step fails with the
-// error at once and its onFailure actions decide.
+// refused, the host is unknown); after a network failure (a timeout, a
+// reset connection) only when sending it again is harmless (an
+// idempotent method); never otherwise (a middleware's error, a POST that
+// timed out): the step fails with the error at once and its onFailure
+// actions decide.
 func transportFailure(method, msg string, err error) error {
 	var dns *net.DNSError
 	var op *net.OpError
-	notSent := errors.Is(err, syscall.ECONNREFUSED) || errors.As(err, &dns) || (errors.As(err, &op) && op.Op == "dial")
-	switch method {
-	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete:
-		notSent = true // safe to send again
+	var ne net.Error
+	retry := errors.Is(err, syscall.ECONNREFUSED) || errors.As(err, &dns) || (errors.As(err, &op) && op.Op == "dial")
+	if errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
+		switch method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete:
+			retry = true
+		}
 	}
-	if notSent {
+	if retry {
 		return temporal.NewApplicationError(msg, ErrTypeTransport)
 	}
 	return temporal.NewNonRetryableApplicationError(msg, ErrTypeTransport, nil)

@@ -6,7 +6,7 @@
 // It enforces what those tests rely on: every request must carry the
 // bearer credential, a start must carry the owner token in a header and in
 // its body (which it echoes back, as APIs echo what they are given); it
-// counts every call, completes a job after Polls describes and answers
+// counts every call, completes a job after Polls describes, answers SlowRoute after Slow, and answers
 // /flaky with 503 (Retry-After: 3) Flaky times.
 package jobs
 
@@ -26,8 +26,9 @@ type Server struct {
 	Token string // the bearer credential it wants
 	Owner string // the owner token a start must carry
 	// Polls is the describe that reports the job COMPLETED; Flaky the
-	// 503s /flaky answers first; Slow delays each describe.
+	// 503s /flaky answers first; Slow delays each call of SlowRoute.
 	Polls, Flaky int
+	SlowRoute    string
 	Slow         time.Duration
 
 	mu   sync.Mutex
@@ -58,6 +59,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.hits[route]++
 	n := s.hits[route]
 	s.mu.Unlock()
+	if route == s.SlowRoute {
+		time.Sleep(s.Slow)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	switch route {
 	case "POST /v1/jobs":
@@ -70,7 +74,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusAccepted)
 		fmt.Fprintf(w, `{"jobId":"job-%s","status":"SUBMITTED","echo":%q}`, in.Name, in.Owner)
 	case "GET /v1/jobs/{id}":
-		time.Sleep(s.Slow)
 		status := "IN_PROGRESS"
 		if n >= s.Polls {
 			status = "COMPLETED"
