@@ -163,6 +163,20 @@ func TestRunOnTemporal(t *testing.T) {
 	if n := e.api.Count("GET /v1/flaky"); n != 2 {
 		t.Errorf("%d flaky calls, want 2", n)
 	}
+	// A local run of the same document against the same API prints the
+	// same, timings and ports aside.
+	local := &jobs.Server{Token: authToken, Owner: ownerToken, Polls: 3, Flaky: 1}
+	ls := httptest.NewServer(local)
+	defer ls.Close()
+	cmd := cli(ctx, "run", "testdata/jobs.arazzo.yaml", "--input", "name=patients", "--input", "ownerToken="+ownerToken,
+		"--poll-interval", "1s", "--server", "jobs="+ls.URL+"/v1", "--auth", "jobs.bearer="+authToken)
+	want, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("the local run: %v\n%s", err, want)
+	}
+	if got, want := normalize(stdout), normalize(string(want)); got != want {
+		t.Errorf("on Temporal the output is\n%s\nlocally\n%s", got, want)
+	}
 	// The same run as JSON: the engine's result.
 	stdout, _, code = e.run(t, ctx, "e2e-json", "--output", "json")
 	var res struct {
@@ -214,6 +228,22 @@ func TestFailingRunExitsOne(t *testing.T) {
 	e.record(t, "e2e-fail", "fail")
 }
 
+func TestDetach(t *testing.T) {
+	e := start(t, 2, 0)
+	stdout, stderr, code := e.run(t, context.Background(), "e2e-detach", "--detach")
+	if code != 0 || strings.TrimSpace(stdout) != "e2e-detach" {
+		t.Fatalf("exit %d, stdout %q (want the workflow id)\n%s", code, stdout, stderr)
+	}
+	// The run goes on without the submitter.
+	var res struct{ Outputs map[string]any }
+	if err := e.ts.GetDefaultClient().GetWorkflow(context.Background(), "e2e-detach", "").Get(context.Background(), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Outputs["status"] != "COMPLETED" || e.api.Count("POST /v1/jobs") != 1 {
+		t.Errorf("outputs %v, %d starts", res.Outputs, e.api.Count("POST /v1/jobs"))
+	}
+}
+
 func TestInterruptCancels(t *testing.T) {
 	e := start(t, 1_000_000, 0)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -253,6 +283,10 @@ func TestInterruptCancels(t *testing.T) {
 	}
 	e.record(t, "e2e-cancel", "cancel")
 }
+
+var timing = regexp.MustCompile(`\d+(\.\d+)?(ns|µs|ms|s)\b|127\.0\.0\.1:\d+`)
+
+func normalize(out string) string { return timing.ReplaceAllString(out, "…") }
 
 // history is the whole history of an execution chain's run.
 func (e *env) history(t *testing.T, id, runID string) *historypb.History {
