@@ -536,6 +536,9 @@ func execute(ctx context.Context, h host, fl *runFlags, jobs []job, optsFor map[
 		}
 		records = append(records, report.RunRecord{File: j.file, Result: res, Err: err, Duration: time.Since(start), Started: start})
 		if res == nil {
+			if !fl.all && errors.Is(err, context.Canceled) {
+				return records, withCode(exitInterrupted, err) // a Temporal run cancelled before it ended
+			}
 			if !fl.all {
 				return records, withCode(exitUsage, err)
 			}

@@ -121,6 +121,9 @@ func submit(ctx context.Context, c client.Client, fl *runFlags, in temporal.Inpu
 	return run.GetID(), nil
 }
 
+// idleNotice is how long run waits for a worker before saying so.
+var idleNotice = 5 * time.Second
+
 // runOnTemporal is execute's run of a job on Temporal: submit, follow
 // its events into the observers, return its result as a local run does.
 func runOnTemporal(ctx context.Context, h host, fl *runFlags, j job, opts *engine.Options, stderr io.Writer) (*engine.Result, error) {
@@ -140,7 +143,19 @@ func runOnTemporal(ctx context.Context, h host, fl *runFlags, j job, opts *engin
 	if !fl.quiet && fl.textOut() {
 		fmt.Fprintf(stderr, "submitted as Temporal workflow %s (namespace %s, task queue %s); Ctrl-C cancels it\n", id, fl.temporal.namespace, fl.temporal.taskQueue)
 	}
-	res, err := temporal.Follow(ctx, c, id, 200*time.Millisecond, opts.Observers)
+	// A run no worker takes up waits silently in Temporal: say so once.
+	var mu sync.Mutex
+	seen := false
+	observers := append([]engine.Observer{engine.ObserverFunc(func(engine.Event) { mu.Lock(); seen = true; mu.Unlock() })}, opts.Observers...)
+	idle := time.AfterFunc(idleNotice, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !seen {
+			fmt.Fprintf(stderr, "no worker has taken the run up yet: is arazzo worker running on task queue %s in namespace %s?\n", fl.temporal.taskQueue, fl.temporal.namespace)
+		}
+	})
+	defer idle.Stop()
+	res, err := temporal.Follow(ctx, c, id, 200*time.Millisecond, observers)
 	var re *temporal.RefusedError
 	if errors.As(err, &re) {
 		return nil, fmt.Errorf("the worker refused the run: %v", re)

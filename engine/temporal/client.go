@@ -90,8 +90,11 @@ func Follow(ctx context.Context, c client.Client, id string, every time.Duration
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	interrupted := false
+	var gone <-chan time.Time // after a cancel: how long to wait for the end
 	for {
 		select {
+		case <-gone:
+			return nil, fmt.Errorf("cancelled the Temporal workflow %s, which has not ended yet (no worker has taken it up?); it ends when one does: %w", id, context.Canceled)
 		case o := <-done:
 			// The last events: a query of a closed run replays it on a worker.
 			drain, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -113,11 +116,16 @@ func Follow(ctx context.Context, c client.Client, id string, every time.Duration
 				if err != nil {
 					return nil, fmt.Errorf("cancelling the Temporal workflow %s: %v", id, err)
 				}
+				gone = time.After(CancelWait)
 			}
 			ctx = context.Background() // go on following until it has ended
 		}
 	}
 }
+
+// CancelWait is how long Follow waits, after cancelling a run, for it to
+// end with its result.
+var CancelWait = 10 * time.Second
 
 // resultOf turns the execution's outcome into what Plan.Run returns.
 func resultOf(res *engine.Result, err error) (*engine.Result, error) {

@@ -19,6 +19,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -241,6 +242,67 @@ func TestDetach(t *testing.T) {
 	}
 	if res.Outputs["status"] != "COMPLETED" || e.api.Count("POST /v1/jobs") != 1 {
 		t.Errorf("outputs %v, %d starts", res.Outputs, e.api.Count("POST /v1/jobs"))
+	}
+}
+
+// A worker whose copy of the document differs from the submitter's
+// refuses the run, and run says so with exit 2, nothing sent.
+func TestChangedDocumentRefused(t *testing.T) {
+	e := start(t, 2, 0)
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("..")); err != nil {
+		t.Fatal(err)
+	}
+	doc := filepath.Join(dir, "testdata", "jobs.arazzo.yaml")
+	data, _ := os.ReadFile(doc)
+	if err := os.WriteFile(doc, append(data, "# changed by the submitter\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := cli(context.Background(), "run", "testdata/jobs.arazzo.yaml", "--temporal-address", e.addr, "--namespace", e.ns,
+		"--task-queue", e.queue, "--input", "name=patients", "--input", "ownerToken="+ownerToken)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(string(out), "the worker refused the run") ||
+		!strings.Contains(string(out), "not the document the run was submitted with") {
+		t.Fatalf("want exit 2 and the refusal, got %v\n%s", err, out)
+	}
+	if n := e.api.Count("POST /v1/jobs"); n != 0 {
+		t.Errorf("%d start calls", n)
+	}
+}
+
+// With no worker on the queue, run says so; Ctrl-C then cancels the
+// workflow and exits 130 without waiting for a worker.
+func TestNoWorker(t *testing.T) {
+	e := start(t, 2, 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cmd := cli(ctx, "run", "testdata/jobs.arazzo.yaml", "--temporal-address", e.addr, "--namespace", e.ns,
+		"--task-queue", "nobody-polls-this", "--input", "name=patients", "--input", "ownerToken="+ownerToken)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), "no worker has taken the run up yet: is arazzo worker running on task queue nobody-polls-this") {
+			break
+		}
+	}
+	start := time.Now()
+	cmd.Process.Signal(syscall.SIGINT)
+	go io.Copy(io.Discard, stderr)
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Fatalf("want exit 130, got %v", err)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("took %v to give up", d)
 	}
 }
 
