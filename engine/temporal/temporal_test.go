@@ -357,13 +357,38 @@ func TestRequestTimeouts(t *testing.T) {
 			in.Settings.RequestTimeout = 150 * time.Millisecond
 			res, err := h.run(t, in)
 			var re *engine.RunError
-			if !errors.As(err, &re) || res == nil || re.StepID != tc.step || !strings.Contains(re.Message, "Timeout") {
+			if !errors.As(err, &re) || res == nil || re.StepID != tc.step || !strings.Contains(re.Message, "no response within 150ms (the request timeout)") {
 				t.Fatalf("want step %s to fail with a timeout, got %v", tc.step, err)
 			}
 			if n := srv.Count(tc.route); n != tc.calls {
 				t.Errorf("%d calls of %s, want %d", n, tc.route, tc.calls)
 			}
 		})
+	}
+}
+
+// A 1.1 step timeout bounds the step's request in the activity.
+func TestStepTimeout(t *testing.T) {
+	srv := newJobServer(t, 1, 0)
+	srv.SlowRoute, srv.Slow = "GET /v1/jobs/{id}", 600*time.Millisecond
+	w := newWorker(srv)
+	h := newHarness(t, w)
+	plan, hash, err := w.Load(context.Background(), "testdata/jobs11.arazzo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := NewInput("testdata/jobs11.arazzo.yaml", hash, plan, "export", defaultInputs, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.run(t, in)
+	var re *engine.RunError
+	if !errors.As(err, &re) || re.StepID != "poll" || !strings.Contains(re.Message, "timed out after 100ms") {
+		t.Fatalf("want the poll step to time out after 100ms, got %v", err)
+	}
+	// Each attempt was cut at 100ms, not at the run's 5 s request timeout.
+	if n := srv.Count("GET /v1/jobs/{id}"); n != 5 {
+		t.Errorf("%d attempts, want 5 (a GET that timed out is retried)", n)
 	}
 }
 

@@ -159,6 +159,10 @@ func (w *Worker) Send(ctx context.Context, r Request) (*Response, error) {
 	inputs, _ := open.value(r.Inputs, open.unsealString).(map[string]any)
 	call := engine.Call{Step: step, Attempt: r.Attempt, ServerURL: open.unsealString(r.ServerURL), Values: engine.InputValues(inputs)}
 	ctx = engine.CallContext(ctx, call, addSecret)
+	// The request's own limit (the run's, or its step's 1.1 timeout),
+	// body included: the source's caller is shared by the run's requests.
+	ctx, cancel := context.WithTimeout(ctx, r.Timeout)
+	defer cancel()
 	var body io.Reader
 	if r.HasBody {
 		body = strings.NewReader(string(open.unsealBytes(r.Body.bytes())))
@@ -168,12 +172,16 @@ func (w *Worker) Send(ctx context.Context, r Request) (*Response, error) {
 		return nil, temporal.NewNonRetryableApplicationError(newSealer(secrets, masks, engine.Mask).sealString(err.Error()), ErrTypeTransport, nil)
 	}
 	req.Header = http.Header(open.header(r.Header, open.unsealString))
-	resp, err := w.caller(ctx, c, step.Source, r).Do(req)
+	resp, err := w.caller(ctx, c, step.Source).Do(req)
 	mu.Lock()
 	seal := newSealer(secrets, masks, engine.Mask)
 	mu.Unlock()
 	if err != nil {
-		return nil, transportFailure(r.Method, seal.sealString(err.Error()), err)
+		msg := seal.sealString(err.Error())
+		if errors.Is(err, context.DeadlineExceeded) {
+			msg = fmt.Sprintf("no response within %s (the request timeout)", r.Timeout)
+		}
+		return nil, transportFailure(r.Method, msg, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, r.MaxBytes+1))
@@ -210,14 +218,14 @@ func transportFailure(method, msg string, err error) error {
 // caller is the source's caller wrapped by the worker's middleware, once
 // per workflow execution (an OAuth token is fetched once per run, as in a
 // local run).
-func (w *Worker) caller(ctx context.Context, c *compiled, src *engine.SourceRef, r Request) engine.Caller {
+func (w *Worker) caller(ctx context.Context, c *compiled, src *engine.SourceRef) engine.Caller {
 	key := callerKey{execution: activity.GetInfo(ctx).WorkflowExecution.RunID, src: src}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if cl, ok := w.callers[key]; ok {
 		return cl
 	}
-	var cl engine.Caller = engine.NewHTTPClient(r.Timeout)
+	var cl engine.Caller = engine.NewHTTPClient(0) // each request has its own deadline (Send)
 	for _, m := range c.opts.Middleware {
 		cl = m.Wrap(src, cl)
 	}

@@ -385,14 +385,22 @@ func (a *activityCaller) Do(req *http.Request) (*http.Response, error) {
 	if call.Values != nil {
 		inputs, _ = a.sl.value(call.Values.Inputs(), a.sl.sealString).(map[string]any)
 	}
+	// A 1.1 step timeout bounds the request where it is made. (The
+	// engine also times the step on the workflow's goroutine, by the wall
+	// clock; on replay that only changes the wording of a failed step's
+	// error, never which commands the workflow issues.)
+	timeout := a.timeout
+	if t := call.Step.Timeout; t > 0 && t < timeout {
+		timeout = t
+	}
 	r := Request{
 		Document: a.in.Document, Hash: a.in.Hash, WorkflowID: call.Step.Workflow.ID, StepID: call.Step.ID,
 		Attempt: call.Attempt, ServerURL: a.sl.sealString(call.ServerURL), Inputs: inputs, Secrets: a.in.Secrets,
 		Method: req.Method, URL: a.sl.sealString(req.URL.String()), Header: a.sl.header(req.Header, a.sl.sealString),
-		Body: bodyOf(a.sl.sealBytes(body)), HasBody: req.Body != nil, Timeout: a.timeout, MaxBytes: a.maxBytes,
+		Body: bodyOf(a.sl.sealBytes(body)), HasBody: req.Body != nil, Timeout: timeout, MaxBytes: a.maxBytes,
 	}
 	actx := workflow.WithActivityOptions(a.ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: a.timeout + 10*time.Second,
+		StartToCloseTimeout: timeout + 10*time.Second,
 		RetryPolicy:         retryPolicy,
 	})
 	*a.actions++
@@ -401,7 +409,7 @@ func (a *activityCaller) Do(req *http.Request) (*http.Response, error) {
 		if temporal.IsCanceledError(err) || a.stop.Err() != nil {
 			return nil, a.stop.errOr(context.Canceled)
 		}
-		return nil, activityFailure(err, a.timeout)
+		return nil, activityFailure(err, timeout)
 	}
 	data := a.sl.unsealBytes(resp.Body.bytes())
 	return &http.Response{
