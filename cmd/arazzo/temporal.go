@@ -94,9 +94,7 @@ func temporalInput(h host, j job, opts *engine.Options) (temporal.Input, error) 
 	}
 	in.Settings = temporal.Settings{Servers: opts.Servers, ServerVariables: opts.ServerVariables, WorkflowInputs: j.byWorkflow,
 		PollInterval: opts.PollInterval, MaxSteps: opts.MaxSteps, RequestTimeout: opts.RequestTimeout}
-	if opts.Timeout > 0 {
-		in.Deadline = time.Now().Add(opts.Timeout)
-	}
+	in.Timeout = opts.Timeout // timed by the workflow's clock, not this machine's
 	return in, nil
 }
 

@@ -303,7 +303,7 @@ func TestTimeout(t *testing.T) {
 	w := newWorker(srv)
 	h := newHarness(t, w)
 	in := input(t, w, defaultInputs)
-	in.Deadline = h.env.Now().Add(30 * time.Second)
+	in.Timeout = 30 * time.Second
 	res, err := h.run(t, in)
 	if res == nil || res.Status != engine.Failed || !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "timed out") {
 		t.Fatalf("want a run stopped by its timeout, got %v, %v", res, err)

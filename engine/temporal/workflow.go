@@ -66,8 +66,12 @@ type Input struct {
 	Secrets map[string]string `json:"secrets,omitempty"`
 	// Settings are the options of the run the submitter chose.
 	Settings Settings `json:"settings"`
-	// Deadline ends the run with the engine's timeout error (zero: none).
-	Deadline time.Time `json:"deadline,omitzero"`
+	// Timeout ends the run with the engine's timeout error (0: none),
+	// counted from the workflow's start by the workflow's clock; Deadline
+	// is where that falls, set by the workflow and carried by a continued
+	// run.
+	Timeout  time.Duration `json:"timeout,omitempty"`
+	Deadline time.Time     `json:"deadline,omitzero"`
 	// State, when set, continues a run (ContinueAsNew): an
 	// engine.RunState as JSON, secrets replaced by placeholders.
 	State string `json:"state,omitempty"`
@@ -183,6 +187,9 @@ func (w *Worker) Run(ctx workflow.Context, in Input) (*engine.Result, error) {
 		stop.stop(context.Canceled)
 		cancelRun()
 	})
+	if in.Deadline.IsZero() && in.Timeout > 0 {
+		in.Deadline = workflow.Now(ctx).Add(in.Timeout)
+	}
 	if !in.Deadline.IsZero() {
 		// --timeout as a durable timer: the run ends with the engine's
 		// own timeout error and a result, as a local run does.
