@@ -84,6 +84,9 @@ func checkTemporalRun(fl *runFlags) error {
 
 // temporalInput is the submitted run of a job.
 func temporalInput(h host, j job, opts *engine.Options) (temporal.Input, error) {
+	if err := temporal.Supported(j.plan); err != nil {
+		return temporal.Input{}, err
+	}
 	hash, err := engine.DocumentHash(h.path(j.file), j.plan)
 	if err != nil {
 		return temporal.Input{}, err

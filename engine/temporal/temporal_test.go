@@ -511,7 +511,7 @@ func TestAsyncAPIRefused(t *testing.T) {
 	if plan == nil {
 		t.Skip(diags.Error())
 	}
-	if err := refuseAsync(plan); err == nil || !strings.Contains(err.Error(), "AsyncAPI") {
+	if err := Supported(plan); err == nil || !strings.Contains(err.Error(), "AsyncAPI") {
 		t.Fatalf("want a refusal, got %v", err)
 	}
 }

@@ -160,7 +160,7 @@ func (w *Worker) Run(ctx workflow.Context, in Input) (*engine.Result, error) {
 	if err != nil {
 		return nil, refused(err)
 	}
-	if err := refuseAsync(c.plan); err != nil {
+	if err := Supported(c.plan); err != nil {
 		return nil, refused(err)
 	}
 	inputs := map[string]any{}
@@ -294,16 +294,17 @@ func refused(err error) error {
 	return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeRefused, nil)
 }
 
-// refuseAsync refuses plans with AsyncAPI sources: their steps receive in
-// background goroutines and hold broker connections, neither of which
-// replays.
-func refuseAsync(p *engine.Plan) error {
+// Supported refuses plans that cannot run on Temporal: those with AsyncAPI
+// sources, whose steps receive in background goroutines and hold broker
+// connections, neither of which replays. Submitters check it before
+// submitting; workers check it again.
+func Supported(p *engine.Plan) error {
 	for _, s := range p.Sources() {
 		if s.Type == source.AsyncAPI {
 			return fmt.Errorf("source %s is an AsyncAPI description: message steps do not run on Temporal (run the workflow with arazzo run, without --temporal-address)", s.Name)
 		}
 		if s.Plan != nil {
-			if err := refuseAsync(s.Plan); err != nil {
+			if err := Supported(s.Plan); err != nil {
 				return err
 			}
 		}
