@@ -389,6 +389,11 @@ func planOptions(ctx context.Context, h host, fl *runFlags, jobs []job, base eng
 		}
 		o := base
 		o.Servers = maps.Clone(base.Servers)
+		if fl.temporal.submitting() {
+			// The workers apply credentials and signing: a submitter needs none.
+			optsFor[j.plan] = &o
+			continue
+		}
 		o.Middleware = []engine.Middleware{auth}
 		o.Secrets = append(append([]string{}, base.Secrets...), secrets...)
 		fl.aws.dryRun = fl.dryRun
@@ -526,7 +531,7 @@ func execute(ctx context.Context, h host, fl *runFlags, jobs []job, optsFor map[
 		switch {
 		case j.resume != nil:
 			res, err = j.plan.Resume(ctx, j.resume, j.inputs, &opts)
-		case fl.temporal.address != "":
+		case fl.temporal.submitting():
 			res, err = runOnTemporal(ctx, h, fl, j, &opts, stderr)
 		default:
 			res, err = j.plan.Run(ctx, j.wf.ID, j.inputs, &opts)

@@ -33,12 +33,17 @@ type temporalFlags struct {
 	taskQueue  string
 	workflowID string
 	detach     bool
+	submitter  bool // run's flags, not worker's
 }
+
+// submitting reports whether this command submits a run to Temporal.
+func (t *temporalFlags) submitting() bool { return t.submitter && t.address != "" }
 
 func (t *temporalFlags) register(f *pflag.FlagSet, submit bool) {
 	f.StringVar(&t.address, "temporal-address", "", "the Temporal frontend as HOST:PORT")
 	f.StringVar(&t.namespace, "namespace", "default", "the Temporal namespace")
 	f.StringVar(&t.taskQueue, "task-queue", "arazzo", "the Temporal task queue the workers poll")
+	t.submitter = submit
 	if submit {
 		f.StringVar(&t.workflowID, "workflow-id", "", "the Temporal workflow id of the run (default arazzo-WORKFLOW-RANDOM); Temporal refuses a second running one")
 		f.BoolVar(&t.detach, "detach", false, "with --temporal-address, submit the run, print its Temporal workflow id and exit without following it")

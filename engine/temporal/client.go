@@ -72,6 +72,10 @@ func Follow(ctx context.Context, c client.Client, id string, every time.Duration
 	}()
 	next := 0
 	poll := func(ctx context.Context) {
+		// A query waits for a worker to answer it: not for long, so that
+		// the run's end and an interrupt are seen at once.
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
 		v, err := c.QueryWorkflow(ctx, id, "", EventsQuery, next)
 		if err != nil {
 			return // not started on a worker yet, or no worker: try again
