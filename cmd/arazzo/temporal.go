@@ -103,7 +103,7 @@ func temporalInput(h host, j job, opts *engine.Options) (temporal.Input, error) 
 	in.Settings = temporal.Settings{Servers: opts.Servers, ServerVariables: opts.ServerVariables, WorkflowInputs: j.byWorkflow,
 		PollInterval: opts.PollInterval, MaxSteps: opts.MaxSteps, RequestTimeout: opts.RequestTimeout}
 	in.Timeout = opts.Timeout // timed by the workflow's clock, not this machine's
-	return in, nil
+	return in, temporal.CheckSettings(j.plan, in.Settings)
 }
 
 // submit starts the run of a job on Temporal and returns its id.

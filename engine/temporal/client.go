@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -40,6 +41,25 @@ func NewInput(document, hash string, plan *engine.Plan, workflowID string, input
 		return in, err
 	}
 	return in, nil
+}
+
+// CheckSettings refuses settings that would put a secret in the history in
+// the clear: inputs given for other workflows (Settings.WorkflowInputs)
+// travel as they are, so none of them may be a secret input of its
+// workflow.
+func CheckSettings(plan *engine.Plan, s Settings) error {
+	for _, id := range slices.Sorted(mapsKeys(s.WorkflowInputs)) { // the first in order, every time
+		w := plan.Workflow(id)
+		if w == nil {
+			continue
+		}
+		for _, name := range slices.Sorted(mapsKeys(s.WorkflowInputs[id])) {
+			if w.SecretInput(name) && !engine.ClientTokenName(name) {
+				return fmt.Errorf("input %s of workflow %s is secret: inputs for workflows other than the one run are not encrypted on Temporal, so they would be recorded in its history; run %s on its own, or without --temporal-address", name, id, id)
+			}
+		}
+	}
+	return nil
 }
 
 // RefusedError is a run the worker refused before sending anything: the
