@@ -17,11 +17,14 @@ package engine
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -194,9 +197,13 @@ type durable struct {
 
 func placeholder(name string) string { return "\x00arazzo-secret:" + name + "\x00" }
 
-// clientTokenName reports whether a parameter, member or input name is a
+// ClientTokenName reports whether a parameter, member or input name is a
 // client token (an idempotency key): the AWS ClientToken,
-// ClientRequestToken and IdempotencyToken, and Idempotency-Key.
+// ClientRequestToken and IdempotencyToken, and Idempotency-Key. Durable
+// runs record such inputs although their names sound secret: the token
+// must be the same when a request is sent again.
+func ClientTokenName(name string) bool { return clientTokenName(name) }
+
 func clientTokenName(name string) bool {
 	switch strings.Join(splitWords(name), "") {
 	case "clienttoken", "clientrequesttoken", "idempotencytoken", "idempotencykey", "xidempotencykey", "xamzclienttoken":
@@ -578,4 +585,33 @@ func resendSafety(br *builtRequest) string {
 		}
 	}
 	return ""
+}
+
+// DocumentHash identifies a document as run: the bytes of the file at doc
+// and those of the local source descriptions plan names, so that a durable
+// run (Resume, a Temporal worker) refuses a changed document whose
+// positions and steps might no longer mean the recorded ones.
+func DocumentHash(doc string, plan *Plan) (string, error) {
+	h := sha256.New()
+	data, err := os.ReadFile(doc)
+	if err != nil {
+		return "", err
+	}
+	h.Write(data)
+	var names []string
+	for _, sd := range plan.Doc.SourceDescriptions {
+		names = append(names, sd.Name)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		src := plan.Source(n)
+		if src == nil || src.Location == "" || strings.Contains(src.Location, "://") {
+			continue
+		}
+		if data, err := os.ReadFile(src.Location); err == nil {
+			fmt.Fprintf(h, "\x00%s\x00", n)
+			h.Write(data)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

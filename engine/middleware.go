@@ -43,6 +43,8 @@ type Call struct {
 	// request's: it has not been answered yet.)
 	Values expr.Context
 	run    *run
+	// secrets takes AddSecret's values where there is no run (CallContext).
+	secrets func(...string)
 }
 
 // CallOf returns what the engine says about the request whose context is
@@ -59,10 +61,43 @@ func CallOf(ctx context.Context) *Call {
 // masked too. Values shorter than 4 bytes are ignored; outside a run it
 // does nothing.
 func AddSecret(ctx context.Context, values ...string) {
-	if c := CallOf(ctx); c != nil && c.run != nil {
+	c := CallOf(ctx)
+	switch {
+	case c == nil:
+	case c.run != nil:
 		c.run.redact.add(values...)
+	case c.secrets != nil:
+		c.secrets(values...)
 	}
 }
+
+// CallContext returns a context that tells middleware about a request
+// performed outside the run that built it: a durable backend sends each
+// request from a worker (package temporal), where middleware must apply
+// credentials at send time. CallOf returns c; AddSecret hands its values
+// to addSecret (nil drops them).
+func CallContext(ctx context.Context, c Call, addSecret func(...string)) context.Context {
+	c.run, c.secrets = nil, addSecret
+	return context.WithValue(ctx, callKey{}, &c)
+}
+
+// InputValues evaluates expressions over a workflow's inputs alone: the
+// Values of a Call made with CallContext, where the run's step outputs
+// are not at hand.
+func InputValues(inputs map[string]any) expr.Context { return inputValues(inputs) }
+
+type inputValues map[string]any
+
+func (inputValues) URL() (string, bool)                                { return "", false }
+func (inputValues) Method() (string, bool)                             { return "", false }
+func (inputValues) StatusCode() (int, bool)                            { return 0, false }
+func (inputValues) Message(bool) expr.Message                          { return nil }
+func (v inputValues) Inputs() map[string]any                           { return v }
+func (inputValues) Outputs() map[string]any                            { return nil }
+func (inputValues) StepOutputs(string) (map[string]any, bool)          { return nil, false }
+func (inputValues) WorkflowValues(string, bool) (map[string]any, bool) { return nil, false }
+func (inputValues) SourceDescription(string, string) (any, bool)       { return nil, false }
+func (inputValues) Component(string, string) (any, bool)               { return nil, false }
 
 // Preparer is implemented by Middleware that checks or sets up something
 // before a run sends its first request: the credentials that the

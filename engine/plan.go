@@ -34,6 +34,11 @@
 //	     ─► Options.Journal, when set: durable.go records the run's state at
 //	        every step boundary and around every request, and Plan.Resume
 //	        continues it after a crash (package store/boltstore keeps it).
+//	     ─► package temporal runs the same state machine as a Temporal
+//	        workflow through these seams (Caller: an activity per request;
+//	        Sleep, Now: durable timers, the workflow's clock; Journal:
+//	        ContinueAsNew), and applies Middleware in the activity
+//	        (CallContext). This package does not import it.
 //
 // A Plan is immutable and may be run from many goroutines at once; each Run
 // keeps its own state. Errors a run returns are *RunError values whose

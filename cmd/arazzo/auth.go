@@ -16,6 +16,9 @@ import (
 type authFlags struct {
 	values []string // --auth SOURCE.SCHEME[.FIELD]=VALUE
 	file   string   // --auth-file
+	// lenient drops credentials for sources the plans do not declare,
+	// rather than calling them typos: a worker's serve many documents.
+	lenient bool
 }
 
 // authLayers reads --auth and --auth-file and checks that every key names
@@ -35,7 +38,7 @@ func authLayers(fl *authFlags, plans []*engine.Plan, getenv func(string) string)
 	if err != nil {
 		return nil, nil, err
 	}
-	if flags, err = security.Check(flags, "--auth", schemes); err != nil {
+	if flags, err = security.Check(fl.only(flags, schemes), "--auth", schemes); err != nil {
 		return nil, nil, err
 	}
 	layers = append(layers, flags.Layer("--auth"))
@@ -49,13 +52,26 @@ func authLayers(fl *authFlags, plans []*engine.Plan, getenv func(string) string)
 		if err != nil {
 			return nil, nil, fmt.Errorf("--auth-file %v", err)
 		}
-		if vals, err = security.Check(vals, "--auth-file "+fl.file, schemes); err != nil {
+		if vals, err = security.Check(fl.only(vals, schemes), "--auth-file "+fl.file, schemes); err != nil {
 			return nil, nil, err
 		}
 		layers = append(layers, vals.Layer("--auth-file"))
 		secrets = append(secrets, vals.All()...)
 	}
 	return append(layers, security.Env(getenv)), secrets, nil
+}
+
+// only drops, when lenient, the credentials of sources the plans do not
+// declare schemes for.
+func (fl *authFlags) only(v security.Values, schemes map[string][]*security.Scheme) security.Values {
+	if fl.lenient {
+		for src := range v {
+			if _, ok := schemes[src]; !ok {
+				delete(v, src)
+			}
+		}
+	}
+	return v
 }
 
 // authInfo is one security scheme as describe --auth shows it.

@@ -5,8 +5,6 @@ package main
 // the file holds (engine/durable.go, engine/store/boltstore).
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -42,7 +39,7 @@ func beginState(cmd *cobra.Command, h host, fl *runFlags, j job, opts *engine.Op
 	if err != nil {
 		return none, withCode(exitUsage, err)
 	}
-	hash, err := planHash(doc, j.plan)
+	hash, err := engine.DocumentHash(doc, j.plan)
 	if err != nil {
 		return none, withCode(exitUsage, fmt.Errorf("--state: %v", err))
 	}
@@ -71,34 +68,6 @@ func beginState(cmd *cobra.Command, h host, fl *runFlags, j job, opts *engine.Op
 		fmt.Fprintf(cmd.ErrOrStderr(), "recording run %s in %s (continue it with: arazzo resume %s)\n", jr.ID(), fl.state, fl.state)
 	}
 	return func() { store.Close() }, nil
-}
-
-// planHash identifies a document as run: its bytes and those of the local
-// source descriptions it names, so that resume refuses a changed document
-// whose positions and steps might no longer match the recorded ones.
-func planHash(doc string, plan *engine.Plan) (string, error) {
-	h := sha256.New()
-	data, err := os.ReadFile(doc)
-	if err != nil {
-		return "", err
-	}
-	h.Write(data)
-	var names []string
-	for _, sd := range plan.Doc.SourceDescriptions {
-		names = append(names, sd.Name)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		src := plan.Source(n)
-		if src == nil || src.Location == "" || strings.Contains(src.Location, "://") {
-			continue
-		}
-		if data, err := os.ReadFile(src.Location); err == nil {
-			fmt.Fprintf(h, "\x00%s\x00", n)
-			h.Write(data)
-		}
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func newResumeCmd(h host) *cobra.Command {
@@ -164,7 +133,7 @@ func resume(cmd *cobra.Command, h host, file, runID string, fl *runFlags) error 
 		return err
 	}
 	j := &jobs[0]
-	if hash, err := planHash(run.Document, j.plan); err != nil || hash != run.Hash {
+	if hash, err := engine.DocumentHash(run.Document, j.plan); err != nil || hash != run.Hash {
 		if err == nil {
 			err = errors.New("it changed since the run started, so the recorded position may not mean the same; start a new run")
 		}

@@ -140,6 +140,6 @@ multi-step API workflows) against the APIs their OpenAPI descriptions describe.`
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newValidateCmd(h), newLintCmd(h), newRunCmd(h), newResumeCmd(h), newRunsCmd(h), newFixCmd(h), newInputsCmd(h), newDescribeCmd(h), newGraphCmd(h), newUpgradeCmd(h), newMCPCmd(h), newEmulateCmd(), newVersionCmd())
+	root.AddCommand(newValidateCmd(h), newLintCmd(h), newRunCmd(h), newResumeCmd(h), newRunsCmd(h), newFixCmd(h), newInputsCmd(h), newDescribeCmd(h), newGraphCmd(h), newUpgradeCmd(h), newMCPCmd(h), newWorkerCmd(h), newEmulateCmd(), newVersionCmd())
 	return root
 }

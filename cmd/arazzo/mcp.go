@@ -57,13 +57,20 @@ documents or the command line are invalid.`,
 			return serveMCP(cmd, h, args, fl, addr)
 		},
 	}
-	runCmdWith(h, fl).Flags().VisitAll(func(f *pflag.Flag) {
-		if !runOnly[f.Name] {
-			cmd.Flags().AddFlag(f)
-		}
-	})
+	shareRunFlags(h, fl, cmd.Flags(), func(name string) bool { return !runOnly[name] })
 	cmd.Flags().StringVar(&addr, "http", "", "serve the streamable HTTP transport at http://ADDR/mcp instead of stdio (ADDR as host:port)")
 	return cmd
+}
+
+// shareRunFlags binds to fl, and adds to fs, the flags of run that take
+// says: commands that configure execution as run does accept them as run
+// does.
+func shareRunFlags(h host, fl *runFlags, fs *pflag.FlagSet, take func(name string) bool) {
+	runCmdWith(h, fl).Flags().VisitAll(func(f *pflag.Flag) {
+		if take(f.Name) {
+			fs.AddFlag(f)
+		}
+	})
 }
 
 // serveMCP loads the documents and sets up their options as `run --all`

@@ -51,11 +51,17 @@ type runFlags struct {
 	aws          awsFlags
 	auth         authFlags
 	checks       checkFlags
-	state        string // --state: record the run to resume it (durable.go)
-	resend       bool   // resume --resend
+	state        string        // --state: record the run to resume it (durable.go)
+	temporal     temporalFlags // --temporal-address: run on Temporal (temporal.go)
+	resend       bool          // resume --resend
 }
 
-func newRunCmd(h host) *cobra.Command { return runCmdWith(h, &runFlags{}) }
+func newRunCmd(h host) *cobra.Command {
+	fl := &runFlags{}
+	cmd := runCmdWith(h, fl)
+	fl.temporal.register(cmd.Flags(), true)
+	return cmd
+}
 
 // runCmdWith binds run's flags to fl: `arazzo mcp` takes from it the flags
 // that configure execution, so the two accept the same ones.
@@ -69,14 +75,20 @@ terminal it shows live progress; in a pipe, one line per event.
 
 Exit status: 0 the workflow succeeded; 1 it failed (a step failed, the loop
 guard or the timeout stopped it; with --all, any failed); 2 the document, the
-inputs or the command line are invalid (nothing was sent); 130 interrupted.`,
+inputs or the command line are invalid (nothing was sent); 130 interrupted.
+
+With --temporal-address the run is submitted to Temporal and run by an
+arazzo worker (credentials are the worker's); run follows it and prints it
+as a local run, with the same exit status. Ctrl-C cancels the Temporal
+workflow; --detach submits it, prints its id and exits at once.`,
 		Example: `  arazzo run workflows/amazon-healthlake-export.arazzo.yaml --emulate healthlake \
       --inputs examples/healthlake-export.inputs.json
   arazzo run flow.yaml --workflow login --input user=ann --output json
   arazzo run flow.yaml --server petstore=http://localhost:8080 --poll-interval 2s --trace run.har
   arazzo run flow.yaml --input petId=42 --events - | jq -c 'select(.kind == "response.received")'
   arazzo run --all workflows/*.yaml --inputs inputs-by-workflow.json --junit report.xml
-  arazzo run flow.yaml --dry-run --input petId=42`,
+  arazzo run flow.yaml --dry-run --input petId=42
+  arazzo run flow.yaml --input petId=42 --temporal-address localhost:7233 --task-queue arazzo`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runWorkflows(cmd, h, args, fl)
@@ -137,10 +149,16 @@ type job struct {
 // the inputs stops it before anything is sent.
 func runWorkflows(cmd *cobra.Command, h host, files []string, fl *runFlags) error {
 	ctx, stdout, stderr := cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr()
+	if err := checkTemporalRun(fl); err != nil {
+		return withCode(exitUsage, err)
+	}
 	jobs, optsFor, stop, err := prepareJobs(cmd, h, files, fl)
 	defer stop()
 	if err != nil {
 		return err
+	}
+	if fl.temporal.detach {
+		return detachRuns(cmd, h, fl, jobs, optsFor)
 	}
 	if fl.state != "" {
 		closeState, err := beginState(cmd, h, fl, jobs[0], optsFor[jobs[0].plan])
@@ -371,6 +389,11 @@ func planOptions(ctx context.Context, h host, fl *runFlags, jobs []job, base eng
 		}
 		o := base
 		o.Servers = maps.Clone(base.Servers)
+		if fl.temporal.submitting() {
+			// The workers apply credentials and signing: a submitter needs none.
+			optsFor[j.plan] = &o
+			continue
+		}
 		o.Middleware = []engine.Middleware{auth}
 		o.Secrets = append(append([]string{}, base.Secrets...), secrets...)
 		fl.aws.dryRun = fl.dryRun
@@ -507,9 +530,12 @@ func execute(ctx context.Context, h host, fl *runFlags, jobs []job, optsFor map[
 		start := time.Now()
 		var res *engine.Result
 		var err error
-		if j.resume != nil {
+		switch {
+		case j.resume != nil:
 			res, err = j.plan.Resume(ctx, j.resume, j.inputs, &opts)
-		} else {
+		case fl.temporal.submitting():
+			res, err = runOnTemporal(ctx, h, fl, j, &opts, stderr)
+		default:
 			res, err = j.plan.Run(ctx, j.wf.ID, j.inputs, &opts)
 		}
 		if prog != nil {
@@ -520,6 +546,9 @@ func execute(ctx context.Context, h host, fl *runFlags, jobs []job, optsFor map[
 		}
 		records = append(records, report.RunRecord{File: j.file, Result: res, Err: err, Duration: time.Since(start), Started: start})
 		if res == nil {
+			if !fl.all && errors.Is(err, context.Canceled) {
+				return records, withCode(exitInterrupted, err) // a Temporal run cancelled before it ended
+			}
 			if !fl.all {
 				return records, withCode(exitUsage, err)
 			}
