@@ -363,9 +363,12 @@ const seedDoc = "../../workflows/amazon-healthlake-export.arazzo.yaml"
 // scriptCondition answers the scripts' own conditions: [rabbitmq] is
 // whether RabbitMQ is installed. Without it a script guarded by
 // "[!rabbitmq] skip" is skipped, unless ARAZZO_REQUIRE_BROKERS=1, which
-// makes the condition an error.
+// makes the condition an error. [temporal] is whether this build has
+// Temporal (-tags temporal).
 func scriptCondition(cond string) (bool, error) {
 	switch cond {
+	case "temporal":
+		return temporalBuilt() == nil, nil
 	case "rabbitmq":
 		_, err := rabbitbroker.ServerPath()
 		if err != nil && os.Getenv(rabbitbroker.RequireEnv) == "1" {

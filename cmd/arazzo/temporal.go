@@ -1,8 +1,11 @@
+//go:build temporal
+
 package main
 
 // Runs on Temporal: `arazzo worker` serves them, `arazzo run
 // --temporal-address` submits one and follows it. Only this file (and
-// package engine/temporal) imports the Temporal SDK.
+// package engine/temporal) imports the Temporal SDK, and only a build with
+// -tags temporal has it (temporal_flags.go says why).
 
 import (
 	"context"
@@ -16,7 +19,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
@@ -25,30 +27,6 @@ import (
 	"github.com/arazzo-go/arazzo/engine/source"
 	"github.com/arazzo-go/arazzo/engine/temporal"
 )
-
-// temporalFlags are run's flags for submitting to Temporal.
-type temporalFlags struct {
-	address    string
-	namespace  string
-	taskQueue  string
-	workflowID string
-	detach     bool
-	submitter  bool // run's flags, not worker's
-}
-
-// submitting reports whether this command submits a run to Temporal.
-func (t *temporalFlags) submitting() bool { return t.submitter && t.address != "" }
-
-func (t *temporalFlags) register(f *pflag.FlagSet, submit bool) {
-	f.StringVar(&t.address, "temporal-address", "", "the Temporal frontend as HOST:PORT")
-	f.StringVar(&t.namespace, "namespace", "default", "the Temporal namespace")
-	f.StringVar(&t.taskQueue, "task-queue", "arazzo", "the Temporal task queue the workers poll")
-	t.submitter = submit
-	if submit {
-		f.StringVar(&t.workflowID, "workflow-id", "", "the Temporal workflow id of the run (default arazzo-WORKFLOW-RANDOM); Temporal refuses a second running one")
-		f.BoolVar(&t.detach, "detach", false, "with --temporal-address, submit the run, print its Temporal workflow id and exit without following it")
-	}
-}
 
 // dialTemporal connects to the frontend; the SDK's own logging is
 // silenced (its errors come back as errors).
@@ -61,30 +39,6 @@ func dialTemporal(ctx context.Context, t *temporalFlags) (client.Client, error) 
 		return nil, fmt.Errorf("--temporal-address %s: cannot reach Temporal: %v", t.address, err)
 	}
 	return c, nil
-}
-
-// checkTemporalRun refuses what does not go with --temporal-address.
-func checkTemporalRun(fl *runFlags) error {
-	switch {
-	case fl.temporal.address == "":
-		if fl.temporal.detach || fl.temporal.workflowID != "" {
-			return errors.New("--detach and --workflow-id submit to Temporal: give --temporal-address")
-		}
-		return nil
-	case fl.all:
-		return errors.New("--temporal-address submits one run: it does not go with --all")
-	case fl.state != "":
-		return errors.New("--temporal-address and --state are two ways to make a run durable: give one (Temporal records the run itself)")
-	case fl.dryRun:
-		return errors.New("--dry-run sends nothing: it does not go with --temporal-address")
-	case len(fl.auth.values) > 0 || fl.auth.file != "":
-		return errors.New("credentials stay on the workers: give --auth and --auth-file to arazzo worker, not to run --temporal-address")
-	case fl.aws.emulate != "":
-		return errors.New("--emulate starts an emulator in this process, which the workers cannot reach: give --emulate to arazzo worker")
-	case fl.trace != "":
-		return errors.New("--trace records requests as they go to the network, which happens on the workers: it does not go with --temporal-address (use --events)")
-	}
-	return nil
 }
 
 // temporalInput is the submitted run of a job.
@@ -299,3 +253,6 @@ func serveTemporal(cmd *cobra.Command, h host, fl *runFlags, maxActions int) err
 	w.Stop()
 	return nil
 }
+
+// temporalBuilt: this build runs on Temporal.
+func temporalBuilt() error { return nil }

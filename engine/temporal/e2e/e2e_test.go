@@ -56,8 +56,9 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	arazzo = filepath.Join(dir, "arazzo")
-	// Built in the main module, with its own dependencies: the binary users get.
-	build := exec.Command("go", "build", "-o", arazzo, "./cmd/arazzo")
+	// Built in the main module, with its own dependencies: the binary users
+	// of Temporal build (-tags temporal).
+	build := exec.Command("go", "build", "-tags", "temporal", "-o", arazzo, "./cmd/arazzo")
 	build.Dir = filepath.Join("..", "..", "..")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
