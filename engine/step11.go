@@ -23,8 +23,14 @@ type timed struct{ performer }
 func (t timed) perform(ctx context.Context, f *frame, s *Step, attempt int) *stepOutcome {
 	sctx, cancel := context.WithTimeout(ctx, s.Timeout)
 	defer cancel()
+	start := f.run.opts.Now()
 	res := t.performer.perform(sctx, f, s, attempt)
-	if ctx.Err() == nil && errors.Is(sctx.Err(), context.DeadlineExceeded) && res.err != nil {
+	// The run's clock decides too, not only the context's wall-clock
+	// timer: a run replayed on Temporal (engine/temporal) replays the
+	// failure at once, and must decide as the run did, by the workflow's
+	// clock.
+	over := errors.Is(sctx.Err(), context.DeadlineExceeded) || f.run.opts.Now().Sub(start) >= s.Timeout
+	if ctx.Err() == nil && over && res.err != nil {
 		res.err = &StepTimeoutError{StepID: s.ID, Timeout: s.Timeout, Err: res.err}
 		res.interrupted = false // the run goes on: onFailure decides
 	}
