@@ -258,6 +258,29 @@ func TestFailingRunExitsOne(t *testing.T) {
 	e.record(t, "e2e-fail", "fail")
 }
 
+// A 1.1 step timeout that expires: the step fails as a StepTimeoutError
+// and its onFailure decides (here: list instead). Its history is
+// replayed by engine/temporal, where the failure comes back at once, with
+// no wall-clock timer expired: the decision must come from the workflow's
+// clock.
+func TestStepTimeoutOnTemporal(t *testing.T) {
+	e := start(t, 1, 0)
+	e.api.SlowRoute, e.api.Slow = "POST /v1/jobs", 2*time.Second
+	cmd := cli(context.Background(), "run", "testdata/steptimeout.arazzo.yaml", "--temporal-address", e.addr, "--namespace", e.ns,
+		"--task-queue", e.queue, "--workflow-id", "e2e-steptimeout", "--input", "name=patients", "--input", "ownerToken="+ownerToken)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "timed out after 300ms") {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if n := e.api.Count("POST /v1/jobs"); n != 1 {
+		t.Errorf("%d start calls, want 1 (a POST is not retried)", n)
+	}
+	if n := e.api.Count("GET /v1/jobs"); n != 1 {
+		t.Errorf("%d list calls, want 1 (onFailure went on to list)", n)
+	}
+	e.record(t, "e2e-steptimeout", "steptimeout")
+}
+
 func TestDetach(t *testing.T) {
 	e := start(t, 2, 0)
 	stdout, stderr, code := e.run(t, context.Background(), "e2e-detach", "--detach")
