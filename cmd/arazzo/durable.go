@@ -156,6 +156,7 @@ func resume(cmd *cobra.Command, h host, file, runID string, fl *runFlags) error 
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
+	procs.start()
 	records, err := execute(cmd.Context(), h, fl, jobs, optsFor, sinks.observers, cmd.OutOrStdout(), cmd.ErrOrStderr())
 	if serr := sinks.close(); err == nil {
 		err = serr

@@ -43,6 +43,7 @@ func withCode(code int, err error) error { return &exitError{code: code, err: er
 
 func main() {
 	startupOver = relaxStartup(os.Getenv)
+	procs = newProcPolicy(os.Getenv)
 	ctx, interrupted := onSignals(context.Background(), os.Exit)
 	code := run(ctx, host{getenv: os.Getenv}, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	if code == exitInterrupted {

@@ -175,6 +175,7 @@ func runWorkflows(cmd *cobra.Command, h host, files []string, fl *runFlags) erro
 		return withCode(exitUsage, err)
 	}
 	startupOver()
+	procs.start()
 	records, err := execute(ctx, h, fl, jobs, optsFor, sinks.observers, stdout, stderr)
 	if serr := sinks.close(); err == nil {
 		err = serr
@@ -395,6 +396,9 @@ func planOptions(ctx context.Context, h host, fl *runFlags, jobs []job, base eng
 			continue
 		}
 		o.Middleware = []engine.Middleware{auth}
+		if procs.active() {
+			o.Middleware = append(o.Middleware, procs)
+		}
 		o.Secrets = append(append([]string{}, base.Secrets...), secrets...)
 		fl.aws.dryRun = fl.dryRun
 		emulate := fl.aws.emulate
