@@ -13,9 +13,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -298,7 +298,7 @@ func (c *checker) checkRequest(ctx context.Context, br *builtRequest) {
 	}
 	ct := br.Header.Get("Content-Type")
 	rb := c.s.Operation.Op.RequestBody
-	jsonBody := br.HasBody && isJSONType(ct) && rb != nil && rb.Value != nil
+	jsonBody := br.HasBody && IsJSONMediaType(ct) && rb != nil && rb.Value != nil
 	in.Options.ExcludeRequestBody = jsonBody || !decodable(ct)
 	err := safeValidate(func() error { return openapi3filter.ValidateRequest(ctx, in) })
 	for _, e := range flatten(err) {
@@ -321,7 +321,7 @@ func (c *checker) checkRequest(ctx context.Context, br *builtRequest) {
 	}
 	media := c.media(rb.Value.Content, ct)
 	if media == nil {
-		c.add(CheckRequest, "", "", fmt.Sprintf("request Content-Type %q is not one operation %s accepts (%s)", ct, c.s.Operation, strings.Join(sortedKeys(rb.Value.Content), ", ")))
+		c.add(CheckRequest, "", "", fmt.Sprintf("request Content-Type %q is not one operation %s accepts (%s)", ct, c.s.Operation, strings.Join(slices.Sorted(maps.Keys(rb.Value.Content)), ", ")))
 		return
 	}
 	c.jsonBody(CheckRequest, media, br.Body, nil, openapi3.VisitAsRequest())
@@ -335,11 +335,11 @@ func (c *checker) media(content openapi3.Content, ct string) *openapi3.MediaType
 	if m := content.Get(ct); m != nil {
 		return m
 	}
-	if c.s.Source == nil || c.s.Source.Protocol == nil || c.s.Source.Protocol == protocol.HTTP || !isJSONType(ct) {
+	if c.s.Source == nil || c.s.Source.Protocol == nil || c.s.Source.Protocol == protocol.HTTP || !IsJSONMediaType(ct) {
 		return nil
 	}
-	for _, k := range sortedKeys(content) {
-		if isJSONType(k) {
+	for _, k := range slices.Sorted(maps.Keys(content)) {
+		if IsJSONMediaType(k) {
 			return content[k]
 		}
 	}
@@ -388,7 +388,7 @@ func (c *checker) response(ctx context.Context, br *builtRequest, ex *exchange) 
 	}
 	if ref == nil {
 		if c.checks[CheckStatus] != CheckOff {
-			c.add(CheckStatus, "", "", fmt.Sprintf("status %d is not one operation %s declares (%s)", status, c.s.Operation, strings.Join(sortedKeys(responses.Map()), ", ")))
+			c.add(CheckStatus, "", "", fmt.Sprintf("status %d is not one operation %s declares (%s)", status, c.s.Operation, strings.Join(slices.Sorted(maps.Keys(responses.Map())), ", ")))
 		}
 		return // nothing to check the rest against
 	}
@@ -400,7 +400,7 @@ func (c *checker) response(ctx context.Context, br *builtRequest, ex *exchange) 
 	if len(ref.Value.Content) > 0 {
 		if media = c.media(ref.Value.Content, ct); media == nil {
 			if c.checks[CheckContentType] != CheckOff && (len(body) > 0 || ct != "") {
-				c.add(CheckContentType, "", "", fmt.Sprintf("Content-Type %q is not one the %d response declares (%s)", ct, status, strings.Join(sortedKeys(ref.Value.Content), ", ")))
+				c.add(CheckContentType, "", "", fmt.Sprintf("Content-Type %q is not one the %d response declares (%s)", ct, status, strings.Join(slices.Sorted(maps.Keys(ref.Value.Content)), ", ")))
 			}
 		}
 	}
@@ -408,7 +408,7 @@ func (c *checker) response(ctx context.Context, br *builtRequest, ex *exchange) 
 		return
 	}
 	// Declared headers, and a body that is not JSON, through openapi3filter.
-	jsonBody := media != nil && isJSONType(ct)
+	jsonBody := media != nil && IsJSONMediaType(ct)
 	otherBody := media != nil && !jsonBody && decodable(ct)
 	if len(ref.Value.Headers) > 0 || otherBody {
 		if in := c.validationRequest(ctx, br); in != nil {
@@ -521,13 +521,4 @@ func contractFailure(vs []Violation) error {
 		return nil
 	}
 	return &ContractError{Violations: errs}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -156,7 +156,7 @@ func (c *compiler) body(rb *document.RequestBody, s *Step) *Body {
 			b.Replacements = append(b.Replacements, rep)
 			continue
 		}
-		if isJSONType(b.ContentType) || !isXMLType(b.ContentType) {
+		if IsJSONMediaType(b.ContentType) || !isXMLType(b.ContentType) {
 			if !strings.HasPrefix(r.Target, "/") {
 				c.errorf(r.At("target"), "replacement-target", "replacement target %q is not a JSON pointer (it must start with /)", r.Target)
 			} else if _, err := jsonpointer.Split(r.Target); err != nil {

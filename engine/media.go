@@ -18,10 +18,11 @@ func mediaType(ct string) string {
 	return strings.ToLower(strings.TrimSpace(ct))
 }
 
-// isJSONType covers application/json, text/json, any */*+json, and the
-// vendor types whose subtype names json (application/x-amz-json-1.0,
-// application/x-ndjson is not one: it is a stream).
-func isJSONType(ct string) bool {
+// IsJSONMediaType says whether a Content-Type is JSON: application/json,
+// text/json, any */*+json, and the vendor types whose subtype names json
+// (application/x-amz-json-1.0; application/x-ndjson is not one: it is a
+// stream). Lint reads bodies by the same rule.
+func IsJSONMediaType(ct string) bool {
 	mt := mediaType(ct)
 	_, sub, _ := strings.Cut(mt, "/")
 	return sub == "json" || strings.HasSuffix(sub, "+json") || (strings.HasPrefix(sub, "x-") && strings.Contains(sub, "-json") && !strings.Contains(sub, "ndjson"))

@@ -486,7 +486,7 @@ func decodePayload(b []byte, ct string) (any, bool) {
 	if b == nil {
 		return nil, false
 	}
-	if isJSONType(ct) || json.Valid(b) {
+	if IsJSONMediaType(ct) || json.Valid(b) {
 		d := json.NewDecoder(bytes.NewReader(b))
 		d.UseNumber()
 		var v any

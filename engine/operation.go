@@ -309,14 +309,14 @@ func (ex *exchange) parseBody() string {
 		return ""
 	}
 	ct := ex.respHeader.Get("Content-Type")
-	if isJSONType(ct) || (ct == "" && json.Valid(ex.respBody)) {
+	if IsJSONMediaType(ct) || (ct == "" && json.Valid(ex.respBody)) {
 		d := json.NewDecoder(bytes.NewReader(ex.respBody))
 		d.UseNumber()
 		var v any
 		if err := d.Decode(&v); err == nil {
 			ex.parsed, ex.hasParsed = v, true
 			return ""
-		} else if isJSONType(ct) {
+		} else if IsJSONMediaType(ct) {
 			ex.parsed, ex.hasParsed = string(ex.respBody), true
 			return "the response says " + ct + " but its body is not valid JSON (" + err.Error() + "); it is kept as text"
 		}

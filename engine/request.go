@@ -379,7 +379,7 @@ func (b *builtRequest) setBody(body *Body, ctx expr.Context, op *source.Operatio
 	if ct == "" {
 		ct = "application/json"
 	}
-	if body.HasPayload && body.Payload != nil && body.Payload.IsContainer() && len(body.Replacements) == 0 && isJSONType(ct) {
+	if body.HasPayload && body.Payload != nil && body.Payload.IsContainer() && len(body.Replacements) == 0 && IsJSONMediaType(ct) {
 		// The common case, a JSON object or array template, is encoded
 		// straight from the template; $request.body decodes it if asked.
 		data, _, err := body.Payload.AppendJSON(make([]byte, 0, 256), ctx)

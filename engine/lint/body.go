@@ -2,7 +2,8 @@ package lint
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/arazzo-go/arazzo/engine"
@@ -45,11 +46,11 @@ func (l *linter) requestBody(s *engine.Step) {
 		return
 	}
 	media := rb.Value.Content.Get(ct)
-	if media == nil && s.Source != nil && s.Source.Protocol != nil && s.Source.Protocol != protocol.HTTP && isJSONMedia(ct) {
+	if media == nil && s.Source != nil && s.Source.Protocol != nil && s.Source.Protocol != protocol.HTTP && engine.IsJSONMediaType(ct) {
 		// A wire protocol that is not plain HTTP (AWS JSON) sets the content
 		// type itself: a JSON body stands for the JSON type it declares.
-		for _, t := range sortedKeys(rb.Value.Content) {
-			if isJSONMedia(t) {
+		for _, t := range slices.Sorted(maps.Keys(rb.Value.Content)) {
+			if engine.IsJSONMediaType(t) {
 				media = rb.Value.Content[t]
 				break
 			}
@@ -65,7 +66,7 @@ func (l *linter) requestBody(s *engine.Step) {
 		}
 		return
 	}
-	if media.Schema == nil || media.Schema.Value == nil || !body.HasPayload || !isJSONMedia(ct) {
+	if media.Schema == nil || media.Schema.Value == nil || !body.HasPayload || !engine.IsJSONMediaType(ct) {
 		return
 	}
 	if _, isText := body.Payload.(string); isText && !strings.HasPrefix(strings.TrimSpace(body.Payload.(string)), "$") {
@@ -162,21 +163,4 @@ func keepBodyProblem(p schemaProblem, unknown map[string]abstractValue, replaced
 		}
 	}
 	return true
-}
-
-// isJSONMedia is a JSON media type: application/json, */*+json, and
-// vendor JSON types such as application/x-amz-json-1.0.
-func isJSONMedia(ct string) bool {
-	ct = strings.ToLower(strings.TrimSpace(strings.SplitN(ct, ";", 2)[0]))
-	_, sub, _ := strings.Cut(ct, "/")
-	return sub == "json" || strings.HasSuffix(sub, "+json") || (strings.HasPrefix(sub, "x-") && strings.Contains(sub, "-json") && !strings.Contains(sub, "ndjson"))
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -2,7 +2,9 @@ package lint
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -109,7 +111,7 @@ func responseSchemas(op *openapi3.Operation) []*openapi3.Schema {
 			continue
 		}
 		for ct, mt := range r.Value.Content {
-			if !isJSONMedia(ct) || mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
+			if !engine.IsJSONMediaType(ct) || mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
 				// A body lint cannot see into (a file, a JSON body with no
 				// schema): anything may be read from it.
 				return nil
@@ -131,7 +133,7 @@ func successSchemas(op *openapi3.Operation) []*openapi3.Schema {
 			continue
 		}
 		for ct, mt := range r.Value.Content {
-			if isJSONMedia(ct) && mt != nil && mt.Schema != nil && mt.Schema.Value != nil {
+			if engine.IsJSONMediaType(ct) && mt != nil && mt.Schema != nil && mt.Schema.Value != nil {
 				out = append(out, mt.Schema.Value)
 			}
 		}
@@ -209,7 +211,7 @@ func canHold(sch *openapi3.Schema, tokens []string, at string, depth int) (bool,
 		return true, ""
 	}
 	if len(sch.Properties) > 0 {
-		names := sortedKeys(sch.Properties)
+		names := slices.Sorted(maps.Keys(sch.Properties))
 		return false, fmt.Sprintf("the schema at %s lists %s, not %q%s", orRoot(at), list(names, 8), tok, suggest(tok, names))
 	}
 	if composite {

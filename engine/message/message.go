@@ -16,8 +16,9 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
-	"sort"
+	"slices"
 	"time"
 )
 
@@ -59,14 +60,7 @@ func (b *Bindings) Of(protocol string) (channel, operation, message map[string]a
 }
 
 // HeaderNames returns the header names in a stable order.
-func (m *Message) HeaderNames() []string {
-	names := make([]string, 0, len(m.Header))
-	for k := range m.Header {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
-}
+func (m *Message) HeaderNames() []string { return slices.Sorted(maps.Keys(m.Header)) }
 
 // Endpoint is where and how to reach a broker.
 type Endpoint struct {

@@ -3,8 +3,10 @@ package report
 import (
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -88,7 +90,7 @@ type harNV struct {
 
 func harHeaders(hd http.Header) []harNV {
 	out := []harNV{}
-	for _, k := range sortedKeys(hd) {
+	for _, k := range slices.Sorted(maps.Keys(hd)) {
 		for _, v := range hd[k] {
 			out = append(out, harNV{k, v})
 		}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -65,7 +67,7 @@ func (l *TextLog) log(e engine.Event) {
 		}
 		w.printf("  %s %s %s %s (%s %s)\n", stepLabel(e), arrow, verb, e.Msg.Channel, e.Msg.Protocol, e.Msg.Server)
 		if l.verbose {
-			for _, k := range sortedKeys(e.Msg.Header) {
+			for _, k := range slices.Sorted(maps.Keys(e.Msg.Header)) {
 				w.printf("    %s %s: %s\n", arrow, k, e.Msg.Header[k])
 			}
 			l.body("    "+arrow+" ", e.Msg.Payload)
@@ -109,7 +111,7 @@ type lineWriter interface {
 }
 
 func writeHeaders(w lineWriter, prefix string, h map[string][]string) {
-	for _, k := range sortedKeys(h) {
+	for _, k := range slices.Sorted(maps.Keys(h)) {
 		w.printf("%s%s: %s\n", prefix, k, strings.Join(h[k], ", "))
 	}
 }
@@ -168,7 +170,7 @@ func WriteResult(w io.Writer, res *engine.Result, steps bool) error {
 	}
 	if len(res.Outputs) > 0 {
 		sw.printf("outputs:\n")
-		for _, k := range sortedKeys(res.Outputs) {
+		for _, k := range slices.Sorted(maps.Keys(res.Outputs)) {
 			b, _ := json.Marshal(res.Outputs[k])
 			sw.printf("  %s: %s\n", k, b)
 		}

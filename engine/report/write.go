@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"sort"
 	"sync"
 	"time"
 )
@@ -91,15 +90,6 @@ type Tool struct {
 	Version string
 	// InformationURI is a page about the tool (SARIF only).
 	InformationURI string
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // millis is a duration as milliseconds to the microsecond, the unit HAR

@@ -12,8 +12,9 @@ package source
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -117,14 +118,7 @@ func (d *AsyncDoc) ChannelAt(pointer string) *Channel {
 }
 
 // OperationIDs lists the operation ids, sorted, for messages.
-func (d *AsyncDoc) OperationIDs() []string {
-	ids := make([]string, 0, len(d.Operations))
-	for id := range d.Operations {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
-}
+func (d *AsyncDoc) OperationIDs() []string { return slices.Sorted(maps.Keys(d.Operations)) }
 
 // asyncLoader turns the YAML tree into the model, resolving local $refs.
 type asyncLoader struct {
