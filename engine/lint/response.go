@@ -3,7 +3,6 @@ package lint
 import (
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -24,10 +23,6 @@ type bodyRead struct {
 	tokens []string
 	pos    document.Pos
 }
-
-// jsonPathField reads `$.a.b` (a plain member path, the seed's criteria
-// style) at the start of a JSONPath condition.
-var jsonPathField = regexp.MustCompile(`^\s*\$((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)\s*(?:==|!=|$)`)
 
 // bodyReads lists the step's reads of its own response body: in its
 // outputs, success criteria and its inline actions' criteria.
@@ -62,13 +57,9 @@ func bodyReads(s *engine.Step) []bodyRead {
 		if len(errs) > 0 {
 			continue
 		}
+		// The member paths of a JSONPath condition over $response.body are
+		// the compiler's (jsonpath-impossible, which lint reports too).
 		add(c.Expressions(), cr.At("condition"))
-		if c.Kind == expr.JSONPath && strings.TrimSpace(cr.Context) == "$response.body" {
-			if m := jsonPathField.FindStringSubmatch(cr.Condition); m != nil {
-				out = append(out, bodyRead{text: "$response.body" + strings.ReplaceAll(m[1], ".", "/") + " (" + strings.TrimSpace(cr.Condition) + ")",
-					tokens: strings.Split(m[1][1:], "."), pos: cr.At("condition")})
-			}
-		}
 	}
 	return out
 }
