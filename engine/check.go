@@ -237,13 +237,18 @@ func (r *run) requestMemo(s *Step) *requestMemo {
 	return m
 }
 
-// newChecker gives the checker of one exchange of step s; memo is the
-// step's request memo in this run.
-func newChecker(checks Checks, s *Step, memo *requestMemo) *checker {
+// newChecker gives the checker of one exchange of step s in run r, or nil
+// when no check applies.
+func newChecker(r *run, s *Step) *checker {
+	checks := r.opts.Checks
 	if !checks.any() || s.Operation == nil || s.Operation.Source == nil || s.Operation.Source.OpenAPI == nil {
 		return nil
 	}
-	return &checker{checks: checks, s: s, route: s.route, memo: memo}
+	c := &checker{checks: checks, s: s, route: s.route}
+	if checks[CheckRequest] != CheckOff {
+		c.memo = r.requestMemo(s)
+	}
+	return c
 }
 
 // stepRoute is the route openapi3filter validates an operation step's

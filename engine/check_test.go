@@ -231,14 +231,14 @@ func TestChecksRequestMemo(t *testing.T) {
 	plan := loadString(t, strings.Replace(strings.Replace(checkAPI, "%s", "3.0.3", 1), "%s", "{type: string}", 1), checkFlow)
 	w := plan.Workflows[0]
 	s := w.Steps[0]
-	r := newRun(plan, &Options{}, w, nil)
 	checks, _ := ParseChecks(nil, "request=warn")
+	r := newRun(plan, &Options{Checks: checks}, w, nil)
 	request := func(id string) *builtRequest {
 		return &builtRequest{Request: protocol.Request{Method: "GET", URL: "http://x/jobs/" + id, Header: http.Header{"Accept": {"application/json"}}},
 			path: map[string]string{"id": id}}
 	}
 	check := func(br *builtRequest) []Violation {
-		c := newChecker(checks, s, r.requestMemo(s))
+		c := newChecker(r, s)
 		c.request(context.Background(), br)
 		return c.out
 	}

@@ -33,7 +33,7 @@ func (operationCall) perform(ctx context.Context, f *frame, s *Step, attempt int
 		r.notice(f, s, attempt, n)
 	}
 	ex := &exchange{req: br}
-	chk := newChecker(r.opts.Checks, s, r.requestMemo(s))
+	chk := newChecker(r, s)
 	if chk != nil {
 		chk.request(ctx, br)
 		if err := r.reportChecks(f, s, attempt, chk, 0); err != nil {
