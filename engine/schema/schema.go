@@ -12,6 +12,7 @@
 package schema
 
 import (
+	"bytes"
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
@@ -25,18 +26,22 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
-	"gopkg.in/yaml.v3"
 
 	"github.com/arazzo-go/arazzo/engine/diag"
 	"github.com/arazzo-go/arazzo/engine/document"
 	"github.com/arazzo-go/arazzo/expr/jsonpointer"
 )
 
-//go:embed arazzo-1.0.schema.yaml
-var specSchemaYAML []byte
-
-//go:embed arazzo-1.1.schema.yaml
-var spec11SchemaYAML []byte
+// The Arazzo schemas as published are YAML (the .yaml files here); the
+// binary embeds the same trees as JSON, which decodes five times faster
+// (0.18 against 0.84 ms for 1.0), a cost every never-seen document paid.
+// TestSchemaJSONIsTheYAML checks they agree; -update rewrites the JSON.
+var (
+	//go:embed arazzo-1.0.schema.json
+	specSchemaJSON []byte
+	//go:embed arazzo-1.1.schema.json
+	spec11SchemaJSON []byte
+)
 
 const (
 	specSchemaURL   = "https://spec.openapis.org/arazzo/1.0/schema/2024-08-01"
@@ -47,9 +52,11 @@ const (
 // goroutine; building one costs a few milliseconds, paid on first use (or
 // early, on another goroutine: Prepare).
 var (
-	cache10 = &schemaCache{build: func() (*jsonschema.Schema, error) { return compileSpec(specSchemaYAML, specSchemaURL, patchSpecSchema) }}
+	cache10 = &schemaCache{build: func() (*jsonschema.Schema, error) {
+		return compileSpec(specSchemaJSON, specSchemaURL, patchSpecSchema, false)
+	}}
 	cache11 = &schemaCache{build: func() (*jsonschema.Schema, error) {
-		return compileSpec(spec11SchemaYAML, spec11SchemaURL, patchSpec11Schema)
+		return compileSpec(spec11SchemaJSON, spec11SchemaURL, patchSpec11Schema, false)
 	}}
 )
 
@@ -109,9 +116,9 @@ var schemasDigest = sync.OnceValue(func() []byte {
 			}
 		}
 	}
-	h.Write(specSchemaYAML)
+	h.Write(specSchemaJSON)
 	h.Write([]byte{0})
-	h.Write(spec11SchemaYAML)
+	h.Write(spec11SchemaJSON)
 	return h.Sum(nil)
 })
 
@@ -124,12 +131,8 @@ func Prepare() { prepare() }
 
 var prepare = sync.OnceFunc(func() { go compiled() })
 
-func compileSpec(text []byte, url string, patch func(map[string]any)) (*jsonschema.Schema, error) {
-	var n yaml.Node
-	if err := yaml.Unmarshal(text, &n); err != nil {
-		return nil, err
-	}
-	raw, err := document.FromYAML(&n)
+func compileSpec(text []byte, url string, patch func(map[string]any), checkMeta bool) (*jsonschema.Schema, error) {
+	raw, err := jsonschema.UnmarshalJSON(bytes.NewReader(text))
 	if err != nil {
 		return nil, err
 	}
@@ -137,11 +140,25 @@ func compileSpec(text []byte, url string, patch func(map[string]any)) (*jsonsche
 		patch(raw.(map[string]any))
 	}
 	c := jsonschema.NewCompiler()
+	if !checkMeta {
+		// The library checks every schema against its meta-schema except
+		// its own meta-schemas, which it recognises by their json-schema.org
+		// URL. The embedded schemas are constants that
+		// TestEmbeddedSchemasAreValid checks against the 2020-12
+		// meta-schema, so they are compiled under such a URL: checking them
+		// again in every process cost 1.2 of the compile's 4.2 ms.
+		delete(raw.(map[string]any), "$id")
+		url = trustedURLPrefix + url
+	}
 	if err := c.AddResource(url, raw); err != nil {
 		return nil, err
 	}
 	return c.Compile(url)
 }
+
+// trustedURLPrefix puts a schema where the library skips its meta-schema
+// check; nothing is fetched from it.
+const trustedURLPrefix = "https://json-schema.org/arazzo-go/trusted/"
 
 // patchSpecSchema applies the prose-over-schema decisions of checklist §18.
 // Changing it or patchSpec11Schema means changing patchVersion.
@@ -215,7 +232,11 @@ func ValidateDocument(doc *document.Document) diag.List {
 	if err != nil {
 		return diag.List{{File: doc.File, Line: 1, Column: 1, Severity: diag.Error, Rule: "schema", Message: "internal: cannot compile the Arazzo schema: " + err.Error()}}
 	}
-	err = sch.Validate(doc.Raw)
+	return validateWith(doc, sch)
+}
+
+func validateWith(doc *document.Document, sch *jsonschema.Schema) diag.List {
+	err := sch.Validate(doc.Raw)
 	if err == nil {
 		return nil
 	}
