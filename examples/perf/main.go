@@ -128,12 +128,22 @@ func main() {
 	}
 	fmt.Println("| workload | baseline: wall median (range), median CPU, peak RSS | `arazzo`: the same | ratio: median of the pairs (range), wall; CPU | goal |")
 	fmt.Println("|---|---|---|---|---|")
-	for _, n := range pollCounts(*pollsFlag) {
+	counts := pollCounts(*pollsFlag)
+	for _, n := range counts {
 		progress("start → %d polls → list", n)
 		a, r := pairs(*runs, pollRun(bin, doc, url, n), []string{self, "raw", url, strconv.Itoa(n)})
 		fmt.Printf("| start → %d polls → list | %s | %s | %s | ≤ 1.10; RSS ≤ raw + 5 MB (%+.1f MB) |\n",
 			n, r, a, ratio(a, r), float64(a.rss()-r.rss())/1024)
 	}
+	// The floor of the RSS goal: the same run through the engine library
+	// alone, in a program that links nothing else.
+	n := counts[len(counts)-1]
+	progress("start → %d polls → list, the engine library alone", n)
+	floor := filepath.Join(tmp, "enginerun")
+	gocmd(root, "build", "-o", floor, "./examples/perf/enginerun")
+	e, r := pairs(*runs, []string{floor, doc, url, strconv.Itoa(n)}, []string{self, "raw", url, strconv.Itoa(n)})
+	fmt.Printf("| start → %d polls → list, the engine library alone (examples/perf/enginerun: no CLI, AWS, transports) | %s | %s | %s | RSS floor: raw %+.1f MB |\n",
+		n, r, e, ratio(e, r), float64(e.rss()-r.rss())/1024)
 	progress("cold start")
 	a, r := pairs(max(3**runs, 15), pollRun(bin, doc, url, 1), []string{self, "raw", url, "1"})
 	fmt.Printf("| start → 1 poll → list (cold start, the document run before) | %s | %s | %s; arazzo − raw %.1f ms | `arazzo` ≤ 20 ms |\n",
