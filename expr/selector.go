@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/PaesslerAG/gval"
 	"github.com/antchfx/xmlquery"
@@ -30,11 +31,13 @@ const (
 // nodes in XPath 1.0, 2.0, 3.0 and 3.1 (and a non-empty node set is true in
 // every version), so an XPath 1.0 engine evaluates it honestly whatever
 // version the document names.
-var plainPathRE = regexp.MustCompile(`^(/{1,2}(@?[A-Za-z_][\w.-]*(:[A-Za-z_][\w.-]*)?|\*|@\*)(\[[1-9][0-9]*\])?)+$`)
+var plainPathRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(/{1,2}(@?[A-Za-z_][\w.-]*(:[A-Za-z_][\w.-]*)?|\*|@\*)(\[[1-9][0-9]*\])?)+$`)
+})
 
 // PlainXPath reports whether an XPath expression is a plain location path
 // (see plainPathRE), which every XPath version evaluates alike.
-func PlainXPath(text string) bool { return plainPathRE.MatchString(strings.TrimSpace(text)) }
+func PlainXPath(text string) bool { return plainPathRE().MatchString(strings.TrimSpace(text)) }
 
 // engineFor names what evaluates an expression of type typ and version
 // version, or why nothing here can: XPath 2.0, 3.0 and 3.1 have no honest

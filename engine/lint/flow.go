@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
@@ -104,11 +105,12 @@ type comparison struct {
 	value string
 }
 
+// Compiled on first use: every arazzo command links this package, few lint.
 var (
-	cmpFieldFirst = regexp.MustCompile(`^\(*\s*\$response\.body(#\S*?|(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)\s*(==|!=)\s*('[^']*'|"[^"]*"|[A-Za-z0-9_.+-]+)\s*\)*$`)
-	cmpValueFirst = regexp.MustCompile(`^\(*\s*('[^']*'|"[^"]*"|[A-Za-z0-9_.+-]+)\s*(==|!=)\s*\$response\.body(#\S*?|(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)\s*\)*$`)
-	cmpJSONPath   = regexp.MustCompile(`^\(*\s*\$((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)\s*(==|!=)\s*('[^']*'|"[^"]*"|[A-Za-z0-9_.+-]+)\s*\)*$`)
-	boolSplit     = regexp.MustCompile(`\|\||&&`)
+	cmpFieldFirst = lazyRegexp(`^\(*\s*\$response\.body(#\S*?|(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)\s*(==|!=)\s*('[^']*'|"[^"]*"|[A-Za-z0-9_.+-]+)\s*\)*$`)
+	cmpValueFirst = lazyRegexp(`^\(*\s*('[^']*'|"[^"]*"|[A-Za-z0-9_.+-]+)\s*(==|!=)\s*\$response\.body(#\S*?|(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)\s*\)*$`)
+	cmpJSONPath   = lazyRegexp(`^\(*\s*\$((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)\s*(==|!=)\s*('[^']*'|"[^"]*"|[A-Za-z0-9_.+-]+)\s*\)*$`)
+	boolSplit     = lazyRegexp(`\|\||&&`)
 )
 
 // comparisons reads the field comparisons of a criterion; conditions
@@ -128,20 +130,20 @@ func comparisons(c *expr.Criterion) []comparison {
 		}
 		return v
 	}
-	for _, part := range boolSplit.Split(c.Spec.Condition, -1) {
+	for _, part := range boolSplit().Split(c.Spec.Condition, -1) {
 		part = strings.TrimSpace(part)
 		switch c.Kind {
 		case expr.Simple:
-			if m := cmpFieldFirst.FindStringSubmatch(part); m != nil {
+			if m := cmpFieldFirst().FindStringSubmatch(part); m != nil {
 				out = append(out, comparison{field: norm(m[1]), neg: m[2] == "!=", value: unq(m[3])})
-			} else if m := cmpValueFirst.FindStringSubmatch(part); m != nil {
+			} else if m := cmpValueFirst().FindStringSubmatch(part); m != nil {
 				out = append(out, comparison{field: norm(m[3]), neg: m[2] == "!=", value: unq(m[1])})
 			}
 		case expr.JSONPath:
 			if strings.TrimSpace(c.Spec.Context) != "$response.body" {
 				continue
 			}
-			if m := cmpJSONPath.FindStringSubmatch(part); m != nil {
+			if m := cmpJSONPath().FindStringSubmatch(part); m != nil {
 				out = append(out, comparison{field: norm(m[1]), neg: m[2] == "!=", value: unq(m[3])})
 			}
 		}
@@ -484,3 +486,7 @@ func (noContext) StepOutputs(string) (map[string]any, bool)          { return ni
 func (noContext) WorkflowValues(string, bool) (map[string]any, bool) { return nil, false }
 func (noContext) SourceDescription(string, string) (any, bool)       { return nil, false }
 func (noContext) Component(string, string) (any, bool)               { return nil, false }
+
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}

@@ -25,6 +25,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/arazzo-go/arazzo/engine/protocol"
 	"github.com/arazzo-go/arazzo/engine/protocol/awsdesc"
@@ -56,7 +57,9 @@ type Protocol struct{}
 func (Protocol) Name() string { return "restXml" }
 
 // bucketRE is a bucket name that can be a DNS label of its own.
-var bucketRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`)
+// Compiled on first use: its repetition makes a large program, and most
+// runs sign no S3 request.
+var bucketRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`) })
 
 // Prepare sends XML bodies as application/xml with their MD5, and S3
 // buckets virtual-hosted on AWS hosts.
@@ -91,7 +94,7 @@ func (Protocol) virtualHost(r *protocol.Request) {
 			bucket, _ = prm.Value.(string)
 		}
 	}
-	if !bucketRE.MatchString(bucket) || strings.HasPrefix(strings.ToLower(r.Server), "http://") {
+	if !bucketRE().MatchString(bucket) || strings.HasPrefix(strings.ToLower(r.Server), "http://") {
 		return
 	}
 	u, err := url.Parse(r.Server)
