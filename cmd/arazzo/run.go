@@ -384,6 +384,7 @@ func planOptions(ctx context.Context, h host, fl *runFlags, jobs []job, base eng
 	// wraps the HTTP client itself (mutual TLS needs its transport).
 	auth := security.New(security.Config{Layers: layers})
 	optsFor := map[*engine.Plan]*engine.Options{}
+	companions := newCompanionFinder(h, stderr)
 	for _, j := range jobs {
 		if _, done := optsFor[j.plan]; done {
 			continue
@@ -410,7 +411,7 @@ func planOptions(ctx context.Context, h host, fl *runFlags, jobs []job, base eng
 		if err != nil {
 			return nil, stopAll, err
 		}
-		stop, err = emulatePetstore(j.plan, &o, emulate, note)
+		stop, err = emulatePetstore(ctx, companions, j.plan, &o, emulate, note)
 		stops = append(stops, stop)
 		if err != nil {
 			return nil, stopAll, err
