@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // arazzo links no embedded broker: they are the companion's (issue 13:
@@ -233,6 +234,25 @@ func TestEmulatePetstoreLeavesNothingBehind(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The companion starts while the documents load; when they fail to, it
+// is stopped all the same.
+func TestEmulatePetstoreStopsTheEarlyCompanion(t *testing.T) {
+	var stdout, stderr strings.Builder
+	getenv := func(k string) string { return map[string]string{companionEnv: testCompanion}[k] }
+	code := run(t.Context(), host{getenv: getenv}, []string{"run", "testdata/no-such.arazzo.yaml", "--emulate", "petstore"}, strings.NewReader(""), &stdout, &stderr)
+	if code != exitUsage || !strings.Contains(stderr.String(), "no-such.arazzo.yaml") {
+		t.Fatalf("exit %d\n%s", code, stderr.String())
+	}
+	// A companion still starting when run returned would appear in a
+	// moment: watch for one for a second.
+	for range 20 {
+		if pids := children(t, os.Getpid(), companionName); len(pids) != 0 {
+			t.Fatalf("the companion outlived the run: processes %v", pids)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
