@@ -58,7 +58,7 @@ credentials, and prints the data store id and the credentials to use.`,
 	hl.Flags().StringSliceVar(&statuses, "statuses", nil, "the statuses export jobs go through, one per describe call (e.g. QUEUED,IN_PROGRESS,CANCEL_SUBMITTED,CANCEL_COMPLETED); overrides --polls and --final-status")
 	hl.Flags().IntVar(&throttle, "throttle", 0, "answer ThrottlingException beyond this many requests a second (0: never)")
 	cmd.AddCommand(hl, newEmulateAuthCmd(),
-		newCompanionCmd(h, "kafka", "Serve an in-process Kafka broker with the pet purchase example's order service (and its pet store)"),
+		newCompanionCmd(h, "kafka", "Serve an in-process Kafka broker with the pet purchase example's order service and pet store"),
 		newCompanionCmd(h, "nats", "Serve an in-process NATS server with the pet purchase example's order service"),
 		newCompanionCmd(h, "mqtt", "Serve an in-process MQTT broker with the pet purchase example's order service"),
 		newCompanionCmd(h, "websocket", "Serve the pet purchase example's order service over WebSocket"),
