@@ -12,10 +12,11 @@ import (
 	"github.com/arazzo-go/arazzo/examples/emulators/healthlake"
 )
 
-func newEmulateCmd() *cobra.Command {
+func newEmulateCmd(h host) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "emulate",
 		Short:   "Serve a local emulator (an AWS API, the auth example's API, or a Kafka, NATS, MQTT, WebSocket or AMQP order service)",
+		Long:    "emulate serves a local emulator.\n\n" + companionHelp,
 		Example: "  arazzo emulate healthlake --addr 127.0.0.1:8089\n  arazzo emulate auth --addr 127.0.0.1:8090\n  arazzo emulate kafka --addr 127.0.0.1:9092 --petstore 127.0.0.1:8091",
 	}
 	var addr, region, finalStatus string
@@ -56,10 +57,11 @@ credentials, and prints the data store id and the credentials to use.`,
 	hl.Flags().StringVar(&finalStatus, "final-status", "COMPLETED", "how export jobs end: any JobStatus of the model (COMPLETED, FAILED, CANCEL_COMPLETED, ...)")
 	hl.Flags().StringSliceVar(&statuses, "statuses", nil, "the statuses export jobs go through, one per describe call (e.g. QUEUED,IN_PROGRESS,CANCEL_SUBMITTED,CANCEL_COMPLETED); overrides --polls and --final-status")
 	hl.Flags().IntVar(&throttle, "throttle", 0, "answer ThrottlingException beyond this many requests a second (0: never)")
-	cmd.AddCommand(hl, newEmulateAuthCmd(), newEmulateKafkaCmd(),
-		newEmulateBrokerCmd("nats", "NATS server", "nats-server itself, as a library", "127.0.0.1:4222", natsEmulator),
-		newEmulateBrokerCmd("mqtt", "MQTT broker", "mochi-mqtt, MQTT 3.1.1 and 5", "127.0.0.1:1883", mqttEmulator),
-		newEmulateBrokerCmd("websocket", "WebSocket order service", "coder/websocket; orders and replies on one connection at /orders, the correlation id in the payload", "127.0.0.1:8092", wsEmulator),
+	cmd.AddCommand(hl, newEmulateAuthCmd(),
+		newCompanionCmd(h, "kafka", "Serve an in-process Kafka broker with the pet purchase example's order service and pet store"),
+		newCompanionCmd(h, "nats", "Serve an in-process NATS server with the pet purchase example's order service"),
+		newCompanionCmd(h, "mqtt", "Serve an in-process MQTT broker with the pet purchase example's order service"),
+		newCompanionCmd(h, "websocket", "Serve the pet purchase example's order service over WebSocket"),
 		newEmulateAMQPCmd())
 	return cmd
 }

@@ -65,7 +65,7 @@ func onSignals(parent context.Context, exit func(int)) (context.Context, func() 
 	go func() {
 		s := <-sigs
 		first.Store(s)
-		cancel(fmt.Errorf("%v", s))
+		cancel(signalCause{s})
 		s = <-sigs
 		signal.Stop(sigs)
 		exit(signalCode(s))
@@ -77,6 +77,12 @@ func onSignals(parent context.Context, exit func(int)) (context.Context, func() 
 		return exitInterrupted
 	}
 }
+
+// signalCause is the cause of a context that a signal ended, so that a
+// child process can be passed the same signal.
+type signalCause struct{ sig os.Signal }
+
+func (c signalCause) Error() string { return c.sig.String() }
 
 func signalCode(s os.Signal) int {
 	if s == syscall.SIGTERM {
@@ -141,6 +147,6 @@ multi-step API workflows) against the APIs their OpenAPI descriptions describe.`
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newValidateCmd(h), newLintCmd(h), newRunCmd(h), newResumeCmd(h), newRunsCmd(h), newFixCmd(h), newInputsCmd(h), newDescribeCmd(h), newGraphCmd(h), newUpgradeCmd(h), newMCPCmd(h), newWorkerCmd(h), newEmulateCmd(), newVersionCmd())
+	root.AddCommand(newValidateCmd(h), newLintCmd(h), newRunCmd(h), newResumeCmd(h), newRunsCmd(h), newFixCmd(h), newInputsCmd(h), newDescribeCmd(h), newGraphCmd(h), newUpgradeCmd(h), newMCPCmd(h), newWorkerCmd(h), newEmulateCmd(h), newVersionCmd())
 	return root
 }

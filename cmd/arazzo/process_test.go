@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/arazzo-go/arazzo/examples/emulators/emulatecli"
 	"github.com/arazzo-go/arazzo/examples/emulators/healthlake"
 	"github.com/arazzo-go/arazzo/examples/emulators/petstore"
 	"github.com/arazzo-go/arazzo/examples/emulators/rabbitbroker"
@@ -26,10 +27,33 @@ import (
 // binary, started again with beCLI set, is the CLI (no go build).
 const beCLI = "ARAZZO_TEST_BE_CLI"
 
+// testCompanion is the path of the companion the tests run (TestMain).
+var testCompanion string
+
 func TestMain(m *testing.M) {
+	// Started under the companion's name, this binary is the companion
+	// (as testscript.RunMain does it), whatever the environment says.
+	if filepath.Base(os.Args[0]) == companionName {
+		os.Exit(emulatecli.Run())
+	}
 	if os.Getenv(beCLI) != "" {
 		main()
 	}
+	// The companion for every test, the CLI's processes and scripts: a
+	// link named arazzo-emulate to this binary, found through $ARAZZO_EMULATE.
+	companionDir, err := os.MkdirTemp("", "arazzo-test-")
+	if err != nil {
+		panic(err)
+	}
+	self, err := os.Executable()
+	if err == nil {
+		err = os.Symlink(self, filepath.Join(companionDir, companionName))
+	}
+	if err != nil {
+		panic(err)
+	}
+	testCompanion = filepath.Join(companionDir, companionName)
+	os.Setenv(companionEnv, testCompanion)
 	// The AWS SDK reads the process environment and ~/.aws itself: leave it
 	// nothing there, so that a developer's credentials or profile cannot
 	// change a test. Scripts give theirs to the CLI through host.getenv.
@@ -45,6 +69,7 @@ func TestMain(m *testing.M) {
 	os.Setenv("ARAZZO_CACHE", "off")
 	code := m.Run()
 	rabbit.Close() // the scripts' RabbitMQ, if one started it
+	os.RemoveAll(companionDir)
 	os.Exit(code)
 }
 
@@ -132,15 +157,21 @@ func TestEmulateKafkaServesThePetExample(t *testing.T) {
 			storeURL, _, _ = strings.Cut(u, " ")
 		}
 	}
-	var stdout, stderr strings.Builder
-	code := run(t.Context(), host{getenv: func(string) string { return "" }}, []string{"run", "../../examples/pet-purchase/pet-purchase.arazzo.yaml",
-		"--server", "asyncOrderApiDescription=" + kafkaURL, "--server", "petStoreDescription=" + storeURL, "--output", "json"}, strings.NewReader(""), &stdout, &stderr)
-	if code != 0 || !strings.Contains(stdout.String(), `"orderId": 1007`) {
-		t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+	// arazzo delegates to its companion, which serves the brokers.
+	companions := children(t, cmd.Process.Pid, companionName)
+	if len(companions) != 1 {
+		t.Fatalf("arazzo emulate kafka runs one %s, not %v", companionName, companions)
 	}
-	cmd.Process.Signal(syscall.SIGINT)
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("the emulator stops cleanly on SIGINT: %v", err)
+	runPetExampleThenStop(t, cmd, kafkaURL, storeURL)
+	// SIGINT was passed on and arazzo waited: nothing is left.
+	if stillRuns(companions[0]) {
+		t.Fatalf("the companion (pid %d) outlived arazzo", companions[0])
+	}
+	for _, u := range []string{kafkaURL, storeURL} {
+		if c, err := net.Dial("tcp", u[strings.Index(u, "//")+2:]); err == nil {
+			c.Close()
+			t.Fatalf("%s still listens after arazzo emulate stopped", u)
+		}
 	}
 }
 

@@ -132,6 +132,7 @@ func setupScript(env *testscript.Env, testdata string) error {
 		"CANARY_KEY_ID": canaryKeyID,
 		"CANARY_SECRET": canarySecret,
 		"CANARY_TOKEN":  canaryToken,
+		companionEnv:    testCompanion,
 	} {
 		env.Setenv(k, v)
 	}
