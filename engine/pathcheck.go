@@ -25,7 +25,7 @@ func (c *compiler) checkJSONPath(cr *document.Criterion, ce *expr.Criterion) {
 	if s == nil || s.Operation == nil || ce.Kind != expr.JSONPath || strings.TrimSpace(cr.Context) != "$response.body" {
 		return
 	}
-	schemas := responseSchemas(s.Operation.Op)
+	schemas := SuccessJSONSchemas(s.Operation.Op)
 	if len(schemas) == 0 {
 		return
 	}
@@ -48,8 +48,9 @@ func (c *compiler) checkJSONPath(cr *document.Criterion, ce *expr.Criterion) {
 	}
 }
 
-// responseSchemas are the JSON schemas of the operation's 2xx responses.
-func responseSchemas(op *openapi3.Operation) []*openapi3.Schema {
+// SuccessJSONSchemas are the schemas of the operation's 2xx JSON
+// responses (IsJSONMediaType): what a criterion on $response.body reads.
+func SuccessJSONSchemas(op *openapi3.Operation) []*openapi3.Schema {
 	if op == nil || op.Responses == nil {
 		return nil
 	}
@@ -59,7 +60,7 @@ func responseSchemas(op *openapi3.Operation) []*openapi3.Schema {
 			continue
 		}
 		for ct, mt := range r.Value.Content {
-			if strings.Contains(ct, "json") && mt != nil && mt.Schema != nil && mt.Schema.Value != nil {
+			if IsJSONMediaType(ct) && mt != nil && mt.Schema != nil && mt.Schema.Value != nil {
 				out = append(out, mt.Schema.Value)
 			}
 		}

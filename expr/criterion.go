@@ -320,7 +320,7 @@ func (c *Criterion) eval11(ctx Context, val any) (bool, error) {
 	case Regex:
 		return c.re.MatchString(Text(val)), nil
 	case JSONPath:
-		return len(c.rfc.Select(asJSON(val))) > 0, nil
+		return len(c.rfc.Select(jsonText(val))) > 0, nil
 	}
 	return evalXPath(c.xp, val)
 }

@@ -229,12 +229,12 @@ func (s *Selector) Eval(ctx Context) (v any, ok bool, err error) {
 	case VersionXPath10:
 		return selectXPath(s.xp, val)
 	case VersionRFC6901:
-		v, ok := jsonpointer.Get(asJSON(val), s.ptr)
+		v, ok := jsonpointer.Get(jsonText(val), s.ptr)
 		return v, ok, nil
 	case DialectRFC9535:
-		return nodes(s.rfc.Select(asJSON(val)))
+		return nodes(s.rfc.Select(jsonText(val)))
 	case DialectGoessner:
-		res, err := s.gval(context.Background(), floatNumbers(asJSON(val)))
+		res, err := s.gval(context.Background(), floatNumbers(jsonText(val)))
 		if err != nil {
 			if strings.Contains(err.Error(), "unknown key") || strings.Contains(err.Error(), "out of bounds") {
 				return nil, false, nil
@@ -257,21 +257,6 @@ func nodes[T ~[]any](list T) (any, bool, error) {
 		return list[0], true, nil
 	}
 	return []any(list), true, nil
-}
-
-// asJSON parses a body kept as text when it is JSON, as a criterion does.
-func asJSON(val any) any {
-	s, isStr := val.(string)
-	if !isStr {
-		return val
-	}
-	var v any
-	d := json.NewDecoder(strings.NewReader(s))
-	d.UseNumber()
-	if d.Decode(&v) == nil {
-		return v
-	}
-	return val
 }
 
 // selectXPath evaluates an XPath 1.0 expression over XML text: a node-set

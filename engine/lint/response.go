@@ -113,25 +113,6 @@ func responseSchemas(op *openapi3.Operation) []*openapi3.Schema {
 	return out
 }
 
-// successSchemas are the JSON schemas of the operation's 2xx responses.
-func successSchemas(op *openapi3.Operation) []*openapi3.Schema {
-	if op.Responses == nil {
-		return nil
-	}
-	var out []*openapi3.Schema
-	for code, r := range op.Responses.Map() {
-		if !strings.HasPrefix(code, "2") || r == nil || r.Value == nil {
-			continue
-		}
-		for ct, mt := range r.Value.Content {
-			if engine.IsJSONMediaType(ct) && mt != nil && mt.Schema != nil && mt.Schema.Value != nil {
-				out = append(out, mt.Schema.Value)
-			}
-		}
-	}
-	return out
-}
-
 func (l *linter) responseFields(s *engine.Step) {
 	schemas := responseSchemas(s.Operation.Op)
 	if len(schemas) == 0 {

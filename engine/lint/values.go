@@ -114,7 +114,7 @@ func stepOutputType(w *engine.Workflow, stepID, output string) (string, []any) {
 	}
 	typ := ""
 	var enum []any
-	for _, sch := range successSchemas(s.Operation.Op) {
+	for _, sch := range engine.SuccessJSONSchemas(s.Operation.Op) {
 		leaf := schemaAt(sch, es[0].Pointer, 0)
 		if leaf == nil {
 			continue
