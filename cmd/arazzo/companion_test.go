@@ -237,9 +237,8 @@ func TestEmulatePetstoreLeavesNothingBehind(t *testing.T) {
 	}
 }
 
-// The companion starts while the documents load; when they fail to, it
-// is stopped all the same.
-func TestEmulatePetstoreStopsTheEarlyCompanion(t *testing.T) {
+// A run whose documents fail to load leaves no companion behind.
+func TestEmulatePetstoreLoadFailureLeavesNoCompanion(t *testing.T) {
 	var stdout, stderr strings.Builder
 	getenv := func(k string) string { return map[string]string{companionEnv: testCompanion}[k] }
 	code := run(t.Context(), host{getenv: getenv}, []string{"run", "testdata/no-such.arazzo.yaml", "--emulate", "petstore"}, strings.NewReader(""), &stdout, &stderr)

@@ -54,9 +54,6 @@ type runFlags struct {
 	state        string        // --state: record the run to resume it (durable.go)
 	temporal     temporalFlags // --temporal-address: run on Temporal (temporal.go)
 	resend       bool          // resume --resend
-
-	// --emulate petstore's companions, the first started early (prepareJobs)
-	petstore *petstoreStarts
 }
 
 func newRunCmd(h host) *cobra.Command {
@@ -213,20 +210,10 @@ func prepareJobs(cmd *cobra.Command, h host, files []string, fl *runFlags) (jobs
 	if err != nil {
 		return nil, nil, stop, withCode(exitUsage, err)
 	}
-	if fl.aws.emulate == "petstore" && !fl.dryRun && !fl.temporal.submitting() {
-		// The companion starts while the documents load: its start-up
-		// then costs the run little.
-		fl.petstore = newPetstoreStarts(newCompanionFinder(h, stderr), true)
-		stop = fl.petstore.stopUnused
-	}
 	if jobs, err = loadJobs(ctx, h, fl, files, base, fileInputs, stderr); err != nil {
 		return nil, nil, stop, err
 	}
-	unused := stop
-	var planStop func()
-	optsFor, planStop, err = planOptions(ctx, h, fl, jobs, base, stderr)
-	stop = func() { planStop(); unused() }
-	if err != nil {
+	if optsFor, stop, err = planOptions(ctx, h, fl, jobs, base, stderr); err != nil {
 		return nil, nil, stop, withCode(exitUsage, err)
 	}
 	return jobs, optsFor, stop, nil
@@ -397,10 +384,7 @@ func planOptions(ctx context.Context, h host, fl *runFlags, jobs []job, base eng
 	// wraps the HTTP client itself (mutual TLS needs its transport).
 	auth := security.New(security.Config{Layers: layers})
 	optsFor := map[*engine.Plan]*engine.Options{}
-	petstore := fl.petstore // started early by prepareJobs; a worker calls this concurrently
-	if petstore == nil {
-		petstore = newPetstoreStarts(newCompanionFinder(h, stderr), false)
-	}
+	finder := newCompanionFinder(h, stderr) // one go build, however many documents
 	for _, j := range jobs {
 		if _, done := optsFor[j.plan]; done {
 			continue
@@ -427,7 +411,7 @@ func planOptions(ctx context.Context, h host, fl *runFlags, jobs []job, base eng
 		if err != nil {
 			return nil, stopAll, err
 		}
-		stop, err = emulatePetstore(ctx, petstore, j.plan, &o, emulate, note)
+		stop, err = emulatePetstore(ctx, finder, j.plan, &o, emulate, note)
 		stops = append(stops, stop)
 		if err != nil {
 			return nil, stopAll, err
