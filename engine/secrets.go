@@ -47,10 +47,6 @@ func (w *Workflow) SecretInput(name string) bool {
 	return secretName(name)
 }
 
-// SecretName reports whether an input or parameter name says its value is
-// secret.
-func SecretName(name string) bool { return secretName(name) }
-
 func secretName(name string) bool {
 	words := splitWords(name)
 	joined := strings.Join(words, "")

@@ -214,12 +214,6 @@ type samples struct {
 	rssK []int64
 }
 
-func (s *samples) add(o *samples) {
-	s.wall = append(s.wall, o.wall...)
-	s.cpu = append(s.cpu, o.cpu...)
-	s.rssK = append(s.rssK, o.rssK...)
-}
-
 func (s *samples) median() time.Duration { return median(s.wall) }
 func (s *samples) rss() int64            { return median(s.rssK) }
 
